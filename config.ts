@@ -1,0 +1,110 @@
+// The only reader of process.env. Every setting has its default in one literal below;
+// the environment is spread over it and the whole is validated once by zod.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const projectRoot = path.dirname(fileURLToPath(import.meta.url));
+const localDir = path.join(projectRoot, '.local');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional());
+
+const ConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+
+  // PostgreSQL. DATABASE_URL is the app role (NOSUPERUSER NOBYPASSRLS, owns no table);
+  // MIGRATION_DATABASE_URL is the schema owner that runs migrations.
+  DATABASE_URL: optionalUrl,
+  MIGRATION_DATABASE_URL: optionalUrl,
+  DATABASE_POOL_SIZE: positiveInt,
+  QUARRY_PG_PORT: port,
+
+  // Temporal.
+  TEMPORAL_ADDRESS: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  TEMPORAL_NAMESPACE: z.string().min(1),
+  TEMPORAL_PORT: port,
+  TEMPORAL_UI_PORT: port,
+
+  // HTTP API.
+  API_HOST: z.string().min(1),
+  API_PORT: port,
+  BODY_LIMIT_BYTES: positiveInt,
+  UPLOAD_LIMIT_BYTES: positiveInt,
+
+  // Auth.
+  JWT_SECRET: z.string().min(32).optional(),
+  JWT_TTL_SECONDS: positiveInt,
+  LOGIN_MAX_FAILURES: positiveInt,
+  LOGIN_WINDOW_SECONDS: positiveInt,
+
+  // Maintenance schedule.
+  MAINTENANCE_INTERVAL_MINUTES: positiveInt,
+  SESSION_RETENTION_DAYS: z.coerce.number().int().min(0),
+
+  // Storage and providers.
+  QUARRY_LOCAL_DIR: z.string().min(1),
+  BLOB_DIR: z.string().min(1),
+  OPENAI_BASE_URL: optionalUrl,
+  OPENAI_API_KEY: z.string().optional(),
+  EMBEDDING_PROVIDER: z.enum(['local', 'openai']),
+  EMBEDDING_MODEL: z.string().min(1),
+  EMBEDDING_DIMENSIONS: positiveInt,
+  CHAT_MODEL: z.string().min(1),
+  CHUNK_SIZE: positiveInt,
+  CHUNK_OVERLAP: z.coerce.number().int().min(0),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+const defaults = {
+  NODE_ENV: 'development',
+  LOG_LEVEL: 'info',
+  DATABASE_POOL_SIZE: 10,
+  QUARRY_PG_PORT: 54329,
+  TEMPORAL_NAMESPACE: 'default',
+  TEMPORAL_PORT: 7233,
+  TEMPORAL_UI_PORT: 8233,
+  API_HOST: '127.0.0.1',
+  API_PORT: 3000,
+  BODY_LIMIT_BYTES: 1024 * 1024,
+  UPLOAD_LIMIT_BYTES: 50 * 1024 * 1024,
+  JWT_TTL_SECONDS: 900,
+  LOGIN_MAX_FAILURES: 5,
+  LOGIN_WINDOW_SECONDS: 900,
+  MAINTENANCE_INTERVAL_MINUTES: 60,
+  SESSION_RETENTION_DAYS: 7,
+  QUARRY_LOCAL_DIR: localDir,
+  BLOB_DIR: path.join(localDir, 'blobs'),
+  EMBEDDING_PROVIDER: 'local',
+  EMBEDDING_MODEL: 'quarry-hash-384',
+  EMBEDDING_DIMENSIONS: 384,
+  CHAT_MODEL: 'gpt-4o-mini',
+  CHUNK_SIZE: 1000,
+  CHUNK_OVERLAP: 150,
+} satisfies Partial<Record<keyof Config, unknown>>;
+
+/** Thrown when the environment holds a setting that does not validate. */
+export class ConfigurationError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(ConfigSchema.shape)
+      .filter((key) => env[key] !== undefined)
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = ConfigSchema.safeParse({ ...defaults, ...known });
+  if (!parsed.success) {
+    throw new ConfigurationError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  return parsed.data;
+}

