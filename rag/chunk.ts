@@ -1,0 +1,45 @@
+// Splits an extracted document into chunks with LangChain's RecursiveCharacterTextSplitter, one
+// section at a time, so a chunk never spans two pages or two headings. Every chunk keeps its
+// offsets into the document text: `text.slice(chunk.start, chunk.end) === chunk.text`.
+import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
+import type { ExtractedDocument, SourceLocation } from './extract/document.ts';
+
+export interface Chunk {
+  /** 0-based position of the chunk in its document. */
+  readonly index: number;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly location: SourceLocation;
+}
+
+export interface ChunkOptions {
+  /** Maximum characters per chunk. */
+  readonly chunkSize: number;
+  /** Characters shared by neighbouring chunks of one section. */
+  readonly chunkOverlap: number;
+}
+
+export async function chunkDocument(
+  document: Pick<ExtractedDocument, 'sections'>,
+  options: ChunkOptions,
+): Promise<Chunk[]> {
+  // keepSeparator (the default here) makes every chunk a verbatim, trimmed slice of its section.
+  const splitter = new RecursiveCharacterTextSplitter({
+    chunkSize: options.chunkSize,
+    chunkOverlap: options.chunkOverlap,
+    keepSeparator: true,
+  });
+  const chunks: Chunk[] = [];
+  for (const section of document.sections) {
+    let searchFrom = 0;
+    for (const text of await splitter.splitText(section.text)) {
+      const offset = section.text.indexOf(text, searchFrom);
+      if (offset === -1) throw new Error(`chunk ${chunks.length} is not a slice of its section`);
+      const start = section.start + offset;
+      chunks.push({ index: chunks.length, text, start, end: start + text.length, location: section.location });
+      searchFrom = offset + 1;
+    }
+  }
+  return chunks;
+}

@@ -1,0 +1,100 @@
+// The document fixtures under test/fixtures/documents/, with what each should yield, for the
+// extractor tests here and for ingestion tests that upload every format.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DocumentFormat } from '../../rag/extract/document.ts';
+
+export const documentsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'documents');
+
+export function fixturePath(name: string): string {
+  return path.join(documentsDir, name);
+}
+
+export function readFixture(name: string): Promise<Buffer> {
+  return readFile(fixturePath(name));
+}
+
+export interface FormatFixture {
+  readonly format: DocumentFormat;
+  readonly filename: string;
+  readonly mimeType: string;
+  /** A search query that should find this document. */
+  readonly query: string;
+  /** A phrase its extracted text contains verbatim. */
+  readonly phrase: string;
+}
+
+/** One readable fixture per supported format. */
+export const formatFixtures: readonly FormatFixture[] = [
+  {
+    format: 'txt',
+    filename: 'notes.txt',
+    mimeType: 'text/plain',
+    query: 'lighthouse Fresnel lens',
+    phrase: 'polishes the Fresnel lens',
+  },
+  {
+    format: 'md',
+    filename: 'guide.md',
+    mimeType: 'text/markdown',
+    query: 'sourdough starter rye flour',
+    phrase: 'equal weights of rye flour',
+  },
+  {
+    format: 'html',
+    filename: 'orchard.html',
+    mimeType: 'text/html',
+    query: 'pruning apple trees',
+    phrase: 'Prune the apple trees',
+  },
+  {
+    format: 'pdf',
+    filename: 'report.pdf',
+    mimeType: 'application/pdf',
+    query: 'glacier meltwater discharge',
+    phrase: 'Meltwater discharge doubled',
+  },
+  {
+    format: 'docx',
+    filename: 'handbook.docx',
+    mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    query: 'paid vacation days',
+    phrase: 'twenty-eight days of paid vacation',
+  },
+  {
+    format: 'csv',
+    filename: 'inventory.csv',
+    mimeType: 'text/csv',
+    query: 'walnut cutting board',
+    phrase: 'name: Walnut cutting board, large',
+  },
+  {
+    format: 'json',
+    filename: 'catalog.json',
+    mimeType: 'application/json',
+    query: 'jasmine pearls tea',
+    phrase: 'products[1].name: Jasmine pearls',
+  },
+  {
+    format: 'eml',
+    filename: 'budget.eml',
+    mimeType: 'message/rfc822',
+    query: 'analytical engine brass gears',
+    phrase: 'another 300 pounds for brass gears',
+  },
+];
+
+export interface FailingFixture {
+  readonly filename: string;
+  /** The DocumentError code extraction ends with. */
+  readonly code: 'unsupported_format' | 'corrupt_document' | 'empty_document';
+}
+
+/** Fixtures that must end `failed` with a permanent reason. */
+export const failingFixtures: readonly FailingFixture[] = [
+  { filename: 'corrupt.pdf', code: 'corrupt_document' },
+  { filename: 'corrupt.docx', code: 'corrupt_document' },
+  { filename: 'image.png', code: 'unsupported_format' },
+  { filename: 'blank.txt', code: 'empty_document' },
+];
