@@ -19,6 +19,11 @@ const ConfigSchema = z.object({
   // MIGRATION_DATABASE_URL is the schema owner that runs migrations.
   DATABASE_URL: optionalUrl,
   MIGRATION_DATABASE_URL: optionalUrl,
+  // Optional bootstrap for `npm run migrate` against an external server: a superuser URL and
+  // the passwords to give the quarry_owner and quarry_app roles it creates.
+  DATABASE_SUPERUSER_URL: optionalUrl,
+  QUARRY_OWNER_PASSWORD: z.string().min(1).optional(),
+  QUARRY_APP_PASSWORD: z.string().min(1).optional(),
   DATABASE_POOL_SIZE: positiveInt,
   QUARRY_PG_PORT: port,
 
@@ -59,6 +64,16 @@ const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** Every setting config.ts reads from the environment. */
+export const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as (keyof Config)[];
+
+/** Settings with no default that the API and worker must be given when NODE_ENV is production. */
+export const REQUIRED_IN_PRODUCTION = [
+  'DATABASE_URL',
+  'TEMPORAL_ADDRESS',
+  'JWT_SECRET',
+] as const satisfies readonly (keyof Config)[];
+
 const defaults = {
   NODE_ENV: 'development',
   LOG_LEVEL: 'info',
@@ -95,16 +110,16 @@ export class ConfigurationError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const known = Object.fromEntries(
-    Object.keys(ConfigSchema.shape)
-      .filter((key) => env[key] !== undefined)
-      .map((key) => [key, env[key]]),
-  );
+  const known = Object.fromEntries(CONFIG_KEYS.filter((key) => env[key] !== undefined).map((key) => [key, env[key]]));
   const parsed = ConfigSchema.safeParse({ ...defaults, ...known });
   if (!parsed.success) {
     throw new ConfigurationError(
       parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
     );
+  }
+  if (parsed.data.NODE_ENV === 'production') {
+    const missing = REQUIRED_IN_PRODUCTION.filter((key) => parsed.data[key] === undefined);
+    if (missing.length) throw new ConfigurationError(missing.map((key) => `${key}: required in production`));
   }
   return parsed.data;
 }

@@ -63,6 +63,42 @@ function credentials(file: string): { ownerPassword: string; appPassword: string
   return JSON.parse(readFileSync(file, 'utf8')) as { ownerPassword: string; appPassword: string };
 }
 
+export interface LocalDatabase {
+  readonly postgres: LocalPostgres;
+  /** The runtime role (quarry_app). */
+  readonly databaseUrl: string;
+  /** The schema owner (quarry_owner), which runs migrations. */
+  readonly migrationUrl: string;
+}
+
+/**
+ * Starts the local PostgreSQL whose files live in `<dir>/pg` (initialising it on first use)
+ * and bootstraps the database and its roles, with their passwords kept in
+ * `<dir>/pg-credentials.json`. Stops the server again if bootstrapping fails.
+ */
+export async function startLocalPostgres(options: {
+  readonly pgBin: string;
+  readonly dir: string;
+  readonly port: number;
+  readonly log: (line: string) => void;
+}): Promise<LocalDatabase> {
+  const { pgBin, dir, port, log } = options;
+  const postgres = startPostgres({ pgBin, baseDir: path.join(dir, 'pg'), port });
+  try {
+    const secrets = credentials(path.join(dir, 'pg-credentials.json'));
+    await bootstrapDatabase({ superuserUrl: postgres.superuserUrl, database: DATABASE_NAME, ...secrets });
+    log(`quarry: PostgreSQL with pgvector on 127.0.0.1:${port} (data in ${path.join(dir, 'pg')})`);
+    return {
+      postgres,
+      databaseUrl: roleUrl(postgres.superuserUrl, DATABASE_NAME, APP_ROLE, secrets.appPassword),
+      migrationUrl: roleUrl(postgres.superuserUrl, DATABASE_NAME, OWNER_ROLE, secrets.ownerPassword),
+    };
+  } catch (error) {
+    postgres.stop();
+    throw error;
+  }
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? ((line: string) => console.error(line));
   const { config } = options;
@@ -79,12 +115,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     let migrationUrl = config.MIGRATION_DATABASE_URL;
     if (toolchain && needLocalPostgres) {
       const port = options.pgPort || (await freePort());
-      postgres = startPostgres({ pgBin: toolchain.pgBin, baseDir: path.join(options.dir, 'pg'), port });
-      const secrets = credentials(path.join(options.dir, 'pg-credentials.json'));
-      await bootstrapDatabase({ superuserUrl: postgres.superuserUrl, database: DATABASE_NAME, ...secrets });
-      databaseUrl = roleUrl(postgres.superuserUrl, DATABASE_NAME, APP_ROLE, secrets.appPassword);
-      migrationUrl = roleUrl(postgres.superuserUrl, DATABASE_NAME, OWNER_ROLE, secrets.ownerPassword);
-      log(`quarry: PostgreSQL with pgvector on 127.0.0.1:${port} (data in ${path.join(options.dir, 'pg')})`);
+      const local = await startLocalPostgres({ pgBin: toolchain.pgBin, dir: options.dir, port, log });
+      postgres = local.postgres;
+      databaseUrl = local.databaseUrl;
+      migrationUrl = local.migrationUrl;
     }
     if (migrationUrl) {
       const applied = await runMigrations(migrationUrl);

@@ -1,0 +1,136 @@
+// typescript-eslint's type-checked recommended rules for every TypeScript file, with the
+// Temporal SDK's own rules as errors (floating promises, type-only imports); the workflow
+// sandbox rules (no Node builtins, no I/O clients, no process, activities as types only) in
+// workflows/; process.env only in config.ts and tooling. eslint-config-prettier comes last.
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+const TS_FILES = ['**/*.ts', '**/*.mts', '**/*.cts'];
+
+/** Where reading process.env is allowed: config.ts is the only reader in application code. */
+const ENV_READERS = ['config.ts', 'scripts/**', 'test/**', 'bench/**'];
+
+const processEnv = {
+  object: 'process',
+  property: 'env',
+  message: 'Read settings through config.ts (loadConfig), the only reader of process.env.',
+};
+
+const workflowSandbox = 'Workflow code runs in a deterministic sandbox without I/O';
+
+export default defineConfig(
+  globalIgnores(['node_modules/', '.local/', 'dist/', 'coverage/', 'bench/results/']),
+
+  js.configs.recommended,
+
+  {
+    files: TS_FILES,
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      'no-duplicate-imports': ['error', { allowSeparateTypeImports: true }],
+      'object-shorthand': ['error', 'always'],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'separate-type-imports' },
+      ],
+      '@typescript-eslint/no-import-type-side-effects': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+
+  {
+    // Tests read untyped JSON response bodies and assert their exact values instead.
+    name: 'quarry/tests-read-untyped-bodies',
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+
+  {
+    name: 'quarry/process-env-only-in-config',
+    files: TS_FILES,
+    ignores: ENV_READERS,
+    rules: {
+      'no-restricted-properties': ['error', processEnv],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['process', 'node:process'].map((name) => ({
+            name,
+            importNames: ['env'],
+            message: processEnv.message,
+          })),
+        },
+      ],
+    },
+  },
+
+  {
+    name: 'quarry/workflow-sandbox',
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...builtinModules.map((name) => ({ name, message: `${workflowSandbox}: no Node builtins.` })),
+            ...['pg', 'slonik', 'pgvector'].map((name) => ({
+              name,
+              message: `${workflowSandbox}: database access belongs in activities.`,
+            })),
+          ],
+          patterns: [
+            { group: ['node:*'], message: `${workflowSandbox}: no Node builtins.` },
+            {
+              group: ['pg/*', 'pg-*', '@slonik/*', 'slonik/*', 'slonik-*'],
+              message: `${workflowSandbox}: database access belongs in activities.`,
+            },
+            {
+              regex: '^(\\.\\./)+activities([/.-].*)?$',
+              allowTypeImports: true,
+              message:
+                'Import activities as types only (`import type`) and call them through proxyActivities<ReturnType<typeof createActivities>>.',
+            },
+            {
+              regex: '^(\\.\\./)+(db|api|config)([/.].*)?$',
+              allowTypeImports: true,
+              message: `${workflowSandbox}: only types may come from db/, api/ and config.ts.`,
+            },
+            {
+              group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'],
+              allowTypeImports: true,
+              message: `${workflowSandbox}: use @temporalio/workflow and @temporalio/common in workflows.`,
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: `${workflowSandbox}: no process, and no environment reads.` },
+        { name: 'require', message: `${workflowSandbox}: use ES imports.` },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { ...processEnv, message: `${workflowSandbox}: pass settings in the workflow input.` },
+        { object: 'globalThis', property: 'process', message: `${workflowSandbox}: no process.` },
+      ],
+    },
+  },
+
+  prettier,
+);

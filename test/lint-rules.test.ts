@@ -1,0 +1,77 @@
+// Proves the lint rules of eslint.config.js that keep workflows deterministic and settings in
+// config.ts: probe sources are linted in memory under the paths they would have.
+import test from 'ava';
+import { ESLint, type Linter } from 'eslint';
+import tseslint from 'typescript-eslint';
+import { projectRoot } from '../config.ts';
+
+// Probe files do not exist on disk, so the TypeScript project cannot type them: lint them
+// without type information. The type-aware rules are checked through the computed config.
+const eslint = new ESLint({
+  cwd: projectRoot,
+  overrideConfig: [{ files: ['**/*.ts'], ...tseslint.configs.disableTypeChecked }],
+});
+const configOnly = new ESLint({ cwd: projectRoot });
+
+async function lint(filePath: string, code: string): Promise<Linter.LintMessage[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return result?.messages ?? [];
+}
+
+function errors(messages: Linter.LintMessage[]): string[] {
+  return messages.filter((message) => message.severity === 2).map((message) => message.ruleId ?? message.message);
+}
+
+test('rejects a value import of activities in a workflow', async (t) => {
+  const code =
+    "import { createActivities } from '../activities/index.ts';\nexport const activities = createActivities;\n";
+  t.deepEqual(errors(await lint('workflows/probe.ts', code)), ['no-restricted-imports']);
+  t.deepEqual(errors(await lint('workflows/nested/probe.ts', code.replace('../', '../../'))), [
+    'no-restricted-imports',
+  ]);
+});
+
+test('allows a type-only import of activities in a workflow', async (t) => {
+  const code =
+    "import type { createActivities } from '../activities/index.ts';\n" +
+    'export type Activities = ReturnType<typeof createActivities>;\n';
+  t.deepEqual(await lint('workflows/probe.ts', code), []);
+});
+
+test('rejects node builtins, pg and slonik in a workflow', async (t) => {
+  for (const source of ['node:fs', 'fs', 'path', 'crypto', 'child_process', 'fs/promises', 'pg', 'slonik']) {
+    const code = `import * as probe from '${source}';\nexport const value = probe;\n`;
+    t.deepEqual(errors(await lint('workflows/probe.ts', code)), ['no-restricted-imports'], source);
+  }
+});
+
+test('rejects process and process.env in a workflow', async (t) => {
+  t.deepEqual(errors(await lint('workflows/probe.ts', 'export const level = process.env.LOG_LEVEL;\n')), [
+    'no-restricted-globals',
+    'no-restricted-properties',
+  ]);
+  t.deepEqual(errors(await lint('workflows/probe.ts', 'export const pid = process.pid;\n')), ['no-restricted-globals']);
+});
+
+test('rejects process.env outside config.ts, scripts, tests and benchmarks', async (t) => {
+  const code = 'export const level = process.env.LOG_LEVEL;\n';
+  t.deepEqual(errors(await lint('api/probe.ts', code)), ['no-restricted-properties']);
+  t.deepEqual(errors(await lint('activities/probe.ts', code)), ['no-restricted-properties']);
+  for (const allowed of ['config.ts', 'scripts/probe.ts', 'test/probe.ts', 'bench/probe.ts']) {
+    t.deepEqual(await lint(allowed, code), [], allowed);
+  }
+});
+
+test('requires type-only imports for names used only as types', async (t) => {
+  const code = "import { Config } from '../config.ts';\nexport type Settings = Config;\n";
+  t.deepEqual(errors(await lint('api/probe.ts', code)), ['@typescript-eslint/consistent-type-imports']);
+});
+
+test('turns the promise rules on as errors for every TypeScript file', async (t) => {
+  for (const file of ['api/app.ts', 'workflows/probe.ts', 'scripts/probe.ts', 'test/probe.test.ts']) {
+    const { rules } = (await configOnly.calculateConfigForFile(file)) as { rules: Record<string, unknown[]> };
+    for (const rule of ['@typescript-eslint/no-floating-promises', '@typescript-eslint/no-misused-promises']) {
+      t.is(rules[rule]?.[0], 2, `${rule} in ${file}`);
+    }
+  }
+});
