@@ -38,6 +38,8 @@ export interface MaintenanceInput {
   readonly requestedBy?: string | null;
   /** Sessions and API keys expired or revoked longer ago than this are removed. */
   readonly retentionDays: number;
+  /** Unfinished jobs that have not moved for this long are checked against Temporal (default 15). */
+  readonly reconcileAfterMinutes?: number;
 }
 
 export interface MaintenanceResult {

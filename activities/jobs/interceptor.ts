@@ -1,0 +1,54 @@
+// Records a job event for every attempt of every job activity: `started` with the attempt
+// number, then `completed` with its duration, or `retrying` / `failed` / `cancelled` with
+// the error. An activity is a job activity when its single input object carries `job`.
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { JobRef } from '../../workflows/shared.ts';
+import { BOOKKEEPING_ACTIVITIES } from './index.ts';
+import type { JobRecorder } from './recorder.ts';
+
+function jobRefOf(args: readonly unknown[]): JobRef | null {
+  const first = args[0];
+  if (typeof first !== 'object' || first === null || !('job' in first)) return null;
+  const job = (first as { job: unknown }).job;
+  if (typeof job !== 'object' || job === null || !('workflowId' in job) || !('runId' in job)) return null;
+  return job as JobRef;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function jobEventsInterceptor(
+  recorder: JobRecorder,
+  onRecordError: (error: unknown) => void,
+): ActivityInterceptorsFactory {
+  return (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const job = jobRefOf(input.args);
+        const step = ctx.info.activityType;
+        if (!job || BOOKKEEPING_ACTIVITIES.has(step)) return next(input);
+
+        const attempt = ctx.info.attempt;
+        const startedAt = performance.now();
+        const elapsed = () => Math.round(performance.now() - startedAt);
+        // A failure to record the start is a failure of the attempt: Temporal retries it.
+        await recorder.event(job, { step, status: 'started', attempt });
+        try {
+          const result = await next(input);
+          await recorder.event(job, { step, status: 'completed', attempt, durationMs: elapsed() });
+          return result;
+        } catch (error) {
+          const cancelled = error instanceof CancelledFailure || ctx.cancellationSignal.aborted;
+          const permanent = error instanceof ApplicationFailure && error.nonRetryable;
+          const status = cancelled ? 'cancelled' : permanent ? 'failed' : 'retrying';
+          await recorder
+            .event(job, { step, status, attempt, durationMs: elapsed(), message: errorMessage(error) })
+            .catch(onRecordError);
+          throw error;
+        }
+      },
+    },
+  });
+}

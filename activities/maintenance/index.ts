@@ -1,0 +1,89 @@
+// Maintenance activities: remove expired and revoked credentials, and give a final status
+// to jobs whose workflows ended without recording one (terminated, timed out, lost).
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { finishJob, insertJobEvent, listUnfinishedJobs } from '../../db/queries/job-records.ts';
+import { withTenant } from '../../db/with-tenant.ts';
+import type { JobRef, JobStatus } from '../../workflows/shared.ts';
+import { scopeOf } from '../jobs/recorder.ts';
+
+export interface PurgeInput {
+  readonly job: JobRef;
+  readonly retentionDays: number;
+}
+
+export interface ReconcileInput {
+  readonly job: JobRef;
+  /** Only jobs that have not moved for this long are checked against Temporal. */
+  readonly staleAfterMinutes: number;
+  readonly limit: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+type FinalStatus = Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>;
+
+/** What a closed workflow's status means for its job row, and the reason recorded. */
+const CLOSED_WORKFLOW_OUTCOME: Record<string, { status: FinalStatus; reason: string | null }> = {
+  COMPLETED: { status: 'completed', reason: null },
+  CONTINUED_AS_NEW: { status: 'completed', reason: null },
+  FAILED: { status: 'failed', reason: 'workflow failed without recording its end' },
+  CANCELLED: { status: 'cancelled', reason: 'workflow cancelled' },
+  TERMINATED: { status: 'failed', reason: 'workflow terminated by an operator' },
+  TIMED_OUT: { status: 'failed', reason: 'workflow timed out' },
+};
+
+export function createMaintenanceActivities(deps: { pool: DatabasePool; temporal: Client }) {
+  const { pool, temporal } = deps;
+  const purge = (fn: 'maintenance_purge_sessions' | 'maintenance_purge_api_keys') => async (input: PurgeInput) => {
+    const cutoff = new Date(Date.now() - input.retentionDays * DAY_MS).toISOString();
+    return withTenant(pool, { platform: true }, (tx) =>
+      tx.oneFirst(sql.type(z.object({ removed: z.number() }))`SELECT ${sql.identifier([fn])}(${cutoff}) AS removed`),
+    );
+  };
+
+  return {
+    /** Removes sessions that expired or were revoked more than `retentionDays` ago. */
+    purgeExpiredSessions: purge('maintenance_purge_sessions'),
+
+    /** Removes API keys that were revoked or expired more than `retentionDays` ago. */
+    purgeRevokedApiKeys: purge('maintenance_purge_api_keys'),
+
+    /** Gives a final status to jobs whose workflow run is closed but whose row still says running. */
+    async reconcileJobs(input: ReconcileInput): Promise<number> {
+      const olderThan = new Date(Date.now() - input.staleAfterMinutes * 60_000);
+      const candidates = await withTenant(pool, { platform: true }, (tx) =>
+        listUnfinishedJobs(tx, olderThan, input.limit),
+      );
+      let reconciled = 0;
+      for (const candidate of candidates) {
+        if (candidate.workflowId === input.job.workflowId && candidate.runId === input.job.runId) continue;
+        let outcome: { status: FinalStatus; reason: string | null } | undefined;
+        try {
+          const description = await temporal.workflow.getHandle(candidate.workflowId, candidate.runId).describe();
+          outcome = CLOSED_WORKFLOW_OUTCOME[description.status.name];
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+          outcome = { status: 'failed', reason: 'workflow run no longer exists in Temporal' };
+        }
+        if (!outcome) continue; // still running: nothing to mend
+        const job: JobRef = candidate;
+        const changed = await withTenant(pool, scopeOf(job), async (tx) => {
+          const finished = await finishJob(tx, job, { status: outcome.status, error: outcome.reason });
+          if (finished) {
+            await insertJobEvent(tx, job, {
+              step: 'reconcile',
+              status: outcome.status === 'completed' ? 'completed' : outcome.status,
+              message: outcome.reason ?? 'final status recorded by maintenance',
+              details: { reconciledBy: input.job.workflowId },
+            });
+          }
+          return finished !== null;
+        });
+        if (changed) reconciled += 1;
+      }
+      return reconciled;
+    },
+  };
+}

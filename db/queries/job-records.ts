@@ -1,0 +1,101 @@
+// Writes to the jobs and job_events tables. Only worker activities call these: job data is
+// written by activities and by nothing else. Every function takes a transaction connection
+// from withTenant, so row-level security applies to each write.
+import { sql } from 'slonik';
+import { z } from 'zod';
+import type { TenantConnection } from '../with-tenant.ts';
+import type { JobKind, JobRef, JobStatus } from '../../workflows/shared.ts';
+
+export type JobEventStatus = 'started' | 'completed' | 'failed' | 'retrying' | 'cancelled' | 'info';
+
+export interface JobEventInput {
+  readonly step: string;
+  readonly status: JobEventStatus;
+  readonly attempt?: number;
+  readonly durationMs?: number | null;
+  readonly message?: string | null;
+  readonly details?: Record<string, unknown>;
+}
+
+const UpsertedJobRow = z.object({ id: z.uuid(), created: z.boolean() });
+
+/**
+ * Creates the job row for this workflow run, or finds the existing one (idempotent);
+ * `created` tells whether this call inserted it.
+ */
+export async function upsertRunningJob(
+  tx: TenantConnection,
+  job: JobRef,
+  input: { kind: JobKind; subject: string; createdBy: string | null },
+): Promise<z.infer<typeof UpsertedJobRow>> {
+  return tx.one(sql.type(UpsertedJobRow)`
+    INSERT INTO jobs (tenant_id, kind, subject, workflow_id, run_id, status, created_by, started_at)
+    VALUES (${job.tenantId}, ${input.kind}, ${input.subject}, ${job.workflowId}, ${job.runId},
+            'running', ${input.createdBy}, now())
+    ON CONFLICT (workflow_id, run_id) DO UPDATE SET updated_at = now()
+    RETURNING id, (xmax = 0) AS created
+  `);
+}
+
+/** Appends an event to the job of this workflow run; returns false when no such job is visible. */
+export async function insertJobEvent(tx: TenantConnection, job: JobRef, event: JobEventInput): Promise<boolean> {
+  const attempt = event.attempt ?? 1;
+  const inserted = await tx.query(sql.unsafe`
+    INSERT INTO job_events (job_id, tenant_id, step, status, attempt, duration_ms, message, details)
+    SELECT id, tenant_id, ${event.step}, ${event.status}, ${attempt}, ${event.durationMs ?? null},
+           ${event.message ?? null}, ${sql.jsonb((event.details ?? {}) as never)}
+    FROM jobs WHERE workflow_id = ${job.workflowId} AND run_id = ${job.runId}
+  `);
+  if (inserted.rowCount > 0) {
+    await tx.query(sql.unsafe`
+      UPDATE jobs SET attempts = GREATEST(attempts, ${attempt}), updated_at = now()
+      WHERE workflow_id = ${job.workflowId} AND run_id = ${job.runId}
+    `);
+  }
+  return inserted.rowCount > 0;
+}
+
+/** Replaces the job's progress document (for example `{ done: 3, total: 10 }`). */
+export async function updateJobProgress(
+  tx: TenantConnection,
+  job: JobRef,
+  progress: Record<string, unknown>,
+): Promise<void> {
+  await tx.query(sql.unsafe`
+    UPDATE jobs SET progress = ${sql.jsonb(progress as never)}, updated_at = now()
+    WHERE workflow_id = ${job.workflowId} AND run_id = ${job.runId}
+  `);
+}
+
+/** Sets the final status. A job already final keeps its first final status. */
+export async function finishJob(
+  tx: TenantConnection,
+  job: JobRef,
+  input: { status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>; error: string | null },
+): Promise<{ durationMs: number | null } | null> {
+  return tx.maybeOne(sql.type(z.object({ durationMs: z.number().nullable() }))`
+    UPDATE jobs
+    SET status = ${input.status}, error = ${input.error}, finished_at = now(), updated_at = now()
+    WHERE workflow_id = ${job.workflowId} AND run_id = ${job.runId}
+      AND status NOT IN ('completed', 'failed', 'cancelled')
+    RETURNING (extract(epoch FROM (now() - started_at)) * 1000)::int AS "durationMs"
+  `);
+}
+
+const StaleJobRow = z.object({ tenantId: z.uuid().nullable(), workflowId: z.string(), runId: z.string() });
+export type StaleJob = z.infer<typeof StaleJobRow>;
+
+/**
+ * Jobs of every tenant that still say queued or running and have not moved since the
+ * cutoff: candidates for reconciliation with Temporal (a narrow SECURITY DEFINER lookup).
+ */
+export async function listUnfinishedJobs(
+  tx: TenantConnection,
+  olderThan: Date,
+  limit: number,
+): Promise<readonly StaleJob[]> {
+  return tx.any(sql.type(StaleJobRow)`
+    SELECT tenant_id AS "tenantId", workflow_id AS "workflowId", run_id AS "runId"
+    FROM maintenance_unfinished_jobs(${olderThan.toISOString()}, ${limit})
+  `);
+}

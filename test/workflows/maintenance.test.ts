@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import anyTest, { type TestFn } from 'ava';
+import pino from 'pino';
+import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { upsertRunningJob } from '../../db/queries/job-records.ts';
+import { withTenant } from '../../db/with-tenant.ts';
+import { createTemporalClient, type TemporalHandle } from '../../temporal/client.ts';
+import { ensureMaintenanceSchedule, startMaintenanceJob } from '../../temporal/maintenance.ts';
+import { createPlatformWorker } from '../../worker.ts';
+import { JobKindKey, JobStatusKey, TenantIdKey } from '../../workflows/search-attributes.ts';
+import { MAINTENANCE_SCHEDULE_ID, type MaintenanceResult } from '../../workflows/shared.ts';
+import { appPool, testConfig, uniqueTaskQueue, workflowBundlePath } from '../helpers/stack.ts';
+
+interface Context {
+  pool: DatabasePool;
+  temporal: TemporalHandle;
+  connection: NativeConnection;
+  worker: Worker;
+  running: Promise<void>;
+  taskQueue: string;
+}
+
+const test = anyTest as TestFn<Context>;
+const DAY = 24 * 60 * 60 * 1000;
+
+test.before(async (t) => {
+  const config = testConfig();
+  const pool = await appPool();
+  const temporal = await createTemporalClient(config);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS as string });
+  const taskQueue = uniqueTaskQueue('maintenance');
+  const worker = await createPlatformWorker({
+    config,
+    pool,
+    temporal,
+    connection,
+    logger: pino({ level: 'silent' }),
+    workflowBundlePath: workflowBundlePath(),
+    taskQueue,
+  });
+  t.context = { pool, temporal, connection, worker, running: worker.run(), taskQueue };
+});
+
+test.after.always(async (t) => {
+  t.context.worker?.shutdown();
+  await t.context.running;
+  await t.context.connection?.close();
+  await t.context.temporal?.close();
+  await t.context.pool?.end();
+});
+
+async function createTenantWithUser(pool: DatabasePool) {
+  const userId = randomUUID();
+  const tenantId = randomUUID();
+  await withTenant(pool, { tenantId, userId }, async (tx) => {
+    await tx.query(sql.unsafe`
+      INSERT INTO users (id, email, password_hash) VALUES (${userId}, ${`${userId}@maintenance.test`}, 'x')`);
+    await tx.query(sql.unsafe`INSERT INTO tenants (id, name, created_by) VALUES (${tenantId}, 'maint', ${userId})`);
+    await tx.query(sql.unsafe`
+      INSERT INTO memberships (tenant_id, user_id, role) VALUES (${tenantId}, ${userId}, 'owner')`);
+  });
+  return { userId, tenantId };
+}
+
+const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+
+const EventRow = z.object({ step: z.string(), status: z.string(), attempt: z.number(), message: z.string().nullable() });
+
+test('removes old expired sessions and revoked keys, keeps recent ones, and records the job', async (t) => {
+  const { pool, temporal, taskQueue } = t.context;
+  const { userId, tenantId } = await createTenantWithUser(pool);
+  const oldSession = randomUUID();
+  const liveSession = randomUUID();
+  await withTenant(pool, { userId }, (tx) =>
+    tx.query(sql.unsafe`
+      INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES
+        (${oldSession}, ${userId}, ${ago(30)}, ${ago(20)}),
+        (${liveSession}, ${userId}, now(), now() + interval '15 minutes')`),
+  );
+  const oldKey = randomUUID();
+  const recentlyRevokedKey = randomUUID();
+  await withTenant(pool, { tenantId }, (tx) =>
+    tx.query(sql.unsafe`
+      INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, role, revoked_at) VALUES
+        (${oldKey}, ${tenantId}, 'old', ${oldKey.slice(0, 12)}, 'h', 'member', ${ago(30)}),
+        (${recentlyRevokedKey}, ${tenantId}, 'recent', ${recentlyRevokedKey.slice(0, 12)}, 'h', 'member', ${ago(1)})`),
+  );
+
+  const { workflowId, runId } = await startMaintenanceJob(
+    temporal.client,
+    { requestedBy: userId, retentionDays: 7 },
+    { taskQueue, subject: `test-${randomUUID()}` },
+  );
+  const result = (await temporal.client.workflow.getHandle(workflowId, runId).result()) as MaintenanceResult;
+  t.true(result.sessionsRemoved >= 1);
+  t.true(result.apiKeysRemoved >= 1);
+
+  const sessions = await withTenant(pool, { userId }, (tx) =>
+    tx.manyFirst(sql.type(z.object({ id: z.uuid() }))`SELECT id FROM sessions WHERE user_id = ${userId}`),
+  );
+  t.deepEqual(sessions, [liveSession]);
+  const keys = await withTenant(pool, { tenantId }, (tx) =>
+    tx.manyFirst(sql.type(z.object({ id: z.uuid() }))`SELECT id FROM api_keys WHERE tenant_id = ${tenantId}`),
+  );
+  t.deepEqual(keys, [recentlyRevokedKey]);
+
+  const job = await withTenant(pool, { platform: true }, (tx) =>
+    tx.one(sql.type(
+      z.object({ id: z.uuid(), status: z.string(), kind: z.string(), createdBy: z.uuid().nullable(), error: z.string().nullable() }),
+    )`SELECT id, status, kind, created_by AS "createdBy", error FROM jobs
+      WHERE workflow_id = ${workflowId} AND run_id = ${runId}`),
+  );
+  t.like(job, { status: 'completed', kind: 'maintenance', createdBy: userId, error: null });
+  const events = await withTenant(pool, { platform: true }, (tx) =>
+    tx.any(sql.type(EventRow)`SELECT step, status, attempt, message FROM job_events WHERE job_id = ${job.id} ORDER BY id`),
+  );
+  t.deepEqual(
+    events.map((e) => `${e.step}:${e.status}`),
+    [
+      'job:started',
+      'purgeExpiredSessions:started',
+      'purgeExpiredSessions:completed',
+      'purgeRevokedApiKeys:started',
+      'purgeRevokedApiKeys:completed',
+      'reconcileJobs:started',
+      'reconcileJobs:completed',
+      'job:completed',
+    ],
+  );
+
+  const description = await temporal.client.workflow.getHandle(workflowId, runId).describe();
+  t.is(description.typedSearchAttributes.get(JobStatusKey), 'completed');
+  t.is(description.typedSearchAttributes.get(JobKindKey), 'maintenance');
+  t.is(description.typedSearchAttributes.get(TenantIdKey), 'platform');
+
+  // A platform job is invisible to a tenant's context.
+  const seenByTenant = await withTenant(pool, { tenantId }, (tx) =>
+    tx.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*) AS n FROM jobs WHERE id = ${job.id}`),
+  );
+  t.is(seenByTenant, 0);
+});
+
+test('gives a terminated workflow its final status with the reason', async (t) => {
+  const { pool, temporal, taskQueue } = t.context;
+  const { tenantId, userId } = await createTenantWithUser(pool);
+  // A job whose workflow was terminated before it could record its end.
+  const orphan = await temporal.client.workflow.start('maintenanceWorkflow', {
+    taskQueue: uniqueTaskQueue('nobody-polls'),
+    workflowId: `test-orphan-${randomUUID()}`,
+    args: [{ retentionDays: 7 }],
+  });
+  const jobRef = { tenantId, workflowId: orphan.workflowId, runId: orphan.firstExecutionRunId };
+  await withTenant(pool, { tenantId }, (tx) =>
+    upsertRunningJob(tx, jobRef, { kind: 'maintenance', subject: 'orphan', createdBy: null }),
+  );
+  await orphan.terminate('test: worker lost');
+
+  const { workflowId, runId } = await startMaintenanceJob(
+    temporal.client,
+    { requestedBy: userId, retentionDays: 7, reconcileAfterMinutes: 0 },
+    { taskQueue, subject: `test-${randomUUID()}` },
+  );
+  const result = (await temporal.client.workflow.getHandle(workflowId, runId).result()) as MaintenanceResult;
+  t.true(result.jobsReconciled >= 1);
+
+  const row = await withTenant(pool, { tenantId }, (tx) =>
+    tx.one(sql.type(z.object({ id: z.uuid(), status: z.string(), error: z.string().nullable() }))`
+      SELECT id, status, error FROM jobs WHERE workflow_id = ${jobRef.workflowId}`),
+  );
+  t.like(row, { status: 'failed', error: 'workflow terminated by an operator' });
+  const events = await withTenant(pool, { tenantId }, (tx) =>
+    tx.any(sql.type(EventRow)`SELECT step, status, attempt, message FROM job_events WHERE job_id = ${row.id}`),
+  );
+  t.deepEqual(
+    events.map((e) => `${e.step}:${e.status}:${e.message}`),
+    ['reconcile:failed:workflow terminated by an operator'],
+  );
+});
+
+test('a repeated maintenance request attaches to the running job', async (t) => {
+  const { temporal } = t.context;
+  const subject = `test-${randomUUID()}`;
+  const idleQueue = uniqueTaskQueue('idle');
+  const first = await startMaintenanceJob(temporal.client, { requestedBy: randomUUID(), retentionDays: 7 }, {
+    taskQueue: idleQueue,
+    subject,
+  });
+  const second = await startMaintenanceJob(temporal.client, { requestedBy: randomUUID(), retentionDays: 7 }, {
+    taskQueue: idleQueue,
+    subject,
+  });
+  t.is(second.workflowId, first.workflowId);
+  t.is(second.runId, first.runId);
+  await temporal.client.workflow.getHandle(first.workflowId, first.runId).terminate('test done');
+});
+
+test('creates the maintenance schedule once and leaves an existing one alone', async (t) => {
+  const { temporal } = t.context;
+  const options = { intervalMinutes: 60, retentionDays: 7, taskQueue: uniqueTaskQueue('schedule') };
+  const first = await ensureMaintenanceSchedule(temporal.client, options);
+  const second = await ensureMaintenanceSchedule(temporal.client, options);
+  t.deepEqual([first, second], ['created', 'exists']);
+  const schedule = await temporal.client.schedule.getHandle(MAINTENANCE_SCHEDULE_ID).describe();
+  t.is(schedule.action.type, 'startWorkflow');
+  t.is(schedule.action.workflowType, 'maintenanceWorkflow');
+  t.deepEqual(schedule.spec.intervals.map((i) => i.every), [60 * 60 * 1000]);
+});

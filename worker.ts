@@ -1,0 +1,91 @@
+// The worker's composition root: config, database pool, Temporal connections, activities
+// and task queues. `npm run worker` runs it; `npm run dev` starts it beside the API.
+import { createRequire } from 'node:module';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import pino, { type Logger } from 'pino';
+import type { DatabasePool } from 'slonik';
+import { createActivities } from './activities/index.ts';
+import { failureInterceptor } from './activities/failures.ts';
+import { jobEventsInterceptor } from './activities/jobs/interceptor.ts';
+import { createJobRecorder } from './activities/jobs/recorder.ts';
+import { loadConfig, type Config } from './config.ts';
+import { createDatabasePool } from './db/pool.ts';
+import { createTemporalClient, type TemporalHandle } from './temporal/client.ts';
+import { ensureMaintenanceSchedule } from './temporal/maintenance.ts';
+import { TASK_QUEUES } from './workflows/shared.ts';
+
+export interface WorkerDeps {
+  readonly config: Config;
+  readonly pool: DatabasePool;
+  readonly temporal: TemporalHandle;
+  readonly connection: NativeConnection;
+  readonly logger: Logger;
+  /** A prebuilt workflow bundle (tests build one per run); otherwise workflows/ is bundled. */
+  readonly workflowBundlePath?: string;
+  /** Overrides the platform task queue (tests use a queue of their own). */
+  readonly taskQueue?: string;
+}
+
+export async function createPlatformWorker(deps: WorkerDeps): Promise<Worker> {
+  const recorder = createJobRecorder(deps.pool);
+  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = deps.workflowBundlePath
+    ? { workflowBundle: { codePath: deps.workflowBundlePath } }
+    : { workflowsPath: createRequire(import.meta.url).resolve('./workflows/index.ts') };
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.config.TEMPORAL_NAMESPACE,
+    taskQueue: deps.taskQueue ?? TASK_QUEUES.platform,
+    ...workflows,
+    activities: createActivities({ config: deps.config, pool: deps.pool, temporal: deps.temporal.client }),
+    interceptors: {
+      // Outermost first: job events see the failure as Temporal will (permanent or not).
+      activity: [
+        jobEventsInterceptor(recorder, (error) => deps.logger.warn({ err: error }, 'could not record a job event')),
+        failureInterceptor(),
+      ],
+    },
+  });
+}
+
+export interface RunningWorker {
+  /** Resolves when the worker has stopped. */
+  readonly done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
+  if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set');
+  const pool = await createDatabasePool(config.DATABASE_URL, { maxPoolSize: config.DATABASE_POOL_SIZE });
+  const address = config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const connection = await NativeConnection.connect({ address });
+  const temporal = await createTemporalClient(config);
+
+  const schedule = await ensureMaintenanceSchedule(temporal.client, {
+    intervalMinutes: config.MAINTENANCE_INTERVAL_MINUTES,
+    retentionDays: config.SESSION_RETENTION_DAYS,
+  });
+  logger.info({ schedule }, 'maintenance schedule checked');
+
+  const worker = await createPlatformWorker({ config, pool, temporal, connection, logger });
+  const done = worker.run().finally(async () => {
+    await temporal.close();
+    await connection.close();
+    await pool.end();
+  });
+  logger.info({ taskQueue: TASK_QUEUES.platform, address }, 'worker running');
+  return {
+    done,
+    async shutdown() {
+      worker.shutdown();
+      await done;
+    },
+  };
+}
+
+if (import.meta.main) {
+  const config = loadConfig();
+  const logger = pino({ level: config.LOG_LEVEL, name: 'quarry-worker' });
+  const running = await startWorker(config, logger);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void running.shutdown());
+  await running.done;
+}

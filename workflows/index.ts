@@ -1,0 +1,2 @@
+// Every workflow the worker hosts, one per file.
+export { maintenanceWorkflow } from './maintenance.ts';
