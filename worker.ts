@@ -10,6 +10,7 @@ import { jobEventsInterceptor } from './activities/jobs/interceptor.ts';
 import { createJobRecorder } from './activities/jobs/recorder.ts';
 import { loadConfig, type Config } from './config.ts';
 import { createDatabasePool } from './db/pool.ts';
+import { isEntryPoint } from './entry-point.ts';
 import { createTemporalClient, type TemporalHandle } from './temporal/client.ts';
 import { ensureMaintenanceSchedule } from './temporal/maintenance.ts';
 import { TASK_QUEUES } from './workflows/shared.ts';
@@ -82,7 +83,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   };
 }
 
-if (import.meta.main) {
+if (isEntryPoint(import.meta)) {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL, name: 'quarry-worker' });
   const running = await startWorker(config, logger);

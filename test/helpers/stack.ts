@@ -1,9 +1,17 @@
 // Access to the one PostgreSQL and Temporal dev server that `npm test` started for this run
 // (scripts/test.ts puts their addresses in the environment). Test files never start their own.
 import { randomUUID } from 'node:crypto';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import { loadConfig, type Config } from '../../config.ts';
 import { createDatabasePool } from '../../db/pool.ts';
+
+// Workers in tests log warnings and errors only (the runtime can be installed once per process).
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed by another helper in this process
+}
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   if (!process.env.DATABASE_URL || !process.env.TEMPORAL_ADDRESS) {

@@ -1,0 +1,61 @@
+// createApp(deps): the Koa application, without listening. The middleware runs in this order:
+// the error handler (first, so it shapes every failure), request id and log, metrics, the
+// 404/405 answer for requests no route took, the JSON body parser, then the routers.
+import Koa from 'koa';
+import { createLoginLimiter } from './auth/login-limiter.ts';
+import { createPasswordHasher } from './auth/passwords.ts';
+import { createTokenService, resolveJwtSecret } from './auth/tokens.ts';
+import type { ApiContextExtension, ApiDeps, ApiServices, ApiState } from './context.ts';
+import { createMetrics } from './metrics.ts';
+import { errorHandler } from './middleware/error-handler.ts';
+import { jsonBody } from './middleware/json-body.ts';
+import { recordMetrics } from './middleware/metrics.ts';
+import { notFound } from './middleware/not-found.ts';
+import { requestContext } from './middleware/request-context.ts';
+import { buildOpenApiDocument } from './openapi/document.ts';
+import { createApiKeysRouter } from './routes/api-keys/router.ts';
+import { createAuthRouter } from './routes/auth/router.ts';
+import { createJobsRouter } from './routes/jobs/router.ts';
+import { createMembersRouter } from './routes/members/router.ts';
+import { createSystemRouter } from './routes/system/router.ts';
+import { createTenantsRouter } from './routes/tenants/router.ts';
+
+export type ApiApp = Koa<ApiState, ApiContextExtension>;
+
+const API_INFO = { title: 'Quarry API', version: '0.1.0' };
+
+export function createApp(deps: ApiDeps): ApiApp {
+  const { config, logger } = deps;
+  const services: ApiServices = {
+    ...deps,
+    tokens: createTokenService({ secret: resolveJwtSecret(config, logger), ttlSeconds: config.JWT_TTL_SECONDS }),
+    passwords: createPasswordHasher(),
+    loginLimiter: createLoginLimiter({
+      maxFailures: config.LOGIN_MAX_FAILURES,
+      windowSeconds: config.LOGIN_WINDOW_SECONDS,
+    }),
+    metrics: createMetrics(),
+  };
+
+  const resources = [
+    createAuthRouter(),
+    createTenantsRouter(),
+    createMembersRouter(),
+    createApiKeysRouter(),
+    createJobsRouter(),
+  ];
+  let document: object | undefined;
+  const system = createSystemRouter({
+    openApiDocument: () => (document ??= buildOpenApiDocument([system, ...resources], API_INFO)),
+  });
+
+  const app: ApiApp = new Koa<ApiState, ApiContextExtension>();
+  app.context.services = services;
+  app.use(errorHandler({ bodyLimitBytes: config.BODY_LIMIT_BYTES }));
+  app.use(requestContext());
+  app.use(recordMetrics());
+  app.use(notFound());
+  app.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES }));
+  for (const router of [system, ...resources]) app.use(router.routes()).use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,22 @@
+// Parses JSON request bodies up to the configured limit (@koa/bodyparser). A body in any
+// other format is refused with 415 rather than silently read as empty. Malformed JSON and
+// oversized bodies surface as errors that the error handler answers 400 and 413.
+import { bodyParser } from '@koa/bodyparser';
+import type { AppMiddleware } from '../context.ts';
+import { UnsupportedMediaTypeError } from '../errors.ts';
+
+const PARSED_METHODS = ['POST', 'PUT', 'PATCH'];
+
+export function jsonBody(options: { limitBytes: number }): AppMiddleware {
+  const parse = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: options.limitBytes,
+    jsonStrict: true,
+    parsedMethods: PARSED_METHODS,
+  });
+  return async function jsonBody(ctx, next) {
+    const sendsBody = PARSED_METHODS.includes(ctx.method) && Boolean(ctx.request.length);
+    if (sendsBody && !ctx.is('application/json', '+json')) throw new UnsupportedMediaTypeError();
+    await parse(ctx, next);
+  };
+}

@@ -1,0 +1,27 @@
+// Reads of a job's status history for the API (activities write it, see job-records.ts).
+import { sql } from 'slonik';
+import { z } from 'zod';
+import type { TenantConnection } from '../with-tenant.ts';
+
+export const JOB_EVENT_STATUSES = ['started', 'completed', 'failed', 'retrying', 'cancelled', 'info'] as const;
+
+export const JobEventRow = z.object({
+  id: z.number().int(),
+  step: z.string(),
+  status: z.enum(JOB_EVENT_STATUSES),
+  attempt: z.number().int(),
+  durationMs: z.number().int().nullable(),
+  message: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  createdAt: z.date(),
+});
+export type JobEventRow = z.infer<typeof JobEventRow>;
+
+/** The events of a job in the order they happened. */
+export function listJobEvents(tx: TenantConnection, jobId: string): Promise<readonly JobEventRow[]> {
+  return tx.any(sql.type(JobEventRow)`
+    SELECT id, step, status, attempt, duration_ms AS "durationMs", message, details, created_at AS "createdAt"
+    FROM job_events WHERE job_id = ${jobId}
+    ORDER BY id
+  `);
+}

@@ -1,0 +1,84 @@
+import anyTest, { type TestFn } from 'ava';
+import pino from 'pino';
+import { createApp } from '../../api/app.ts';
+import { createTemporalClient } from '../../temporal/client.ts';
+import { appPool, testConfig } from '../helpers/stack.ts';
+import { call, serve, type ApiTestContext, withApi } from './harness.ts';
+
+const test = withApi(anyTest as TestFn<ApiTestContext>);
+
+test('healthz answers without touching dependencies', async (t) => {
+  const reply = await call(t.context.api, 'GET', '/healthz');
+  t.is(reply.status, 200);
+  t.deepEqual(reply.body, { status: 'ok' });
+});
+
+test('readyz is 200 when PostgreSQL and Temporal answer', async (t) => {
+  const reply = await call(t.context.api, 'GET', '/readyz');
+  t.is(reply.status, 200);
+  t.deepEqual(reply.body, { status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
+});
+
+test('readyz is 503 naming the dependency that failed', async (t) => {
+  const config = testConfig();
+  const pool = await appPool();
+  const temporal = await createTemporalClient(config);
+  await temporal.close();
+  const server = await serve(createApp({ config, pool, temporal: temporal.client, logger: pino({ level: 'silent' }) }));
+  const reply = await call(server, 'GET', '/readyz');
+  await server.close();
+  await pool.end();
+  t.is(reply.status, 503);
+  t.is(reply.body.error.code, 'not_ready');
+  t.deepEqual(reply.body.error.details, { checks: { postgres: 'ok', temporal: 'failed' } });
+});
+
+test('metrics expose the request-duration histogram by route template', async (t) => {
+  const { api } = t.context;
+  await call(api, 'GET', '/healthz');
+  await call(api, 'GET', '/v1/jobs/0c6f4a66-0000-4000-8000-000000000000');
+  const reply = await call(api, 'GET', '/metrics');
+  t.is(reply.status, 200);
+  t.regex(reply.headers.get('content-type') ?? '', /^text\/plain/);
+  t.regex(reply.body, /http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]/);
+  t.regex(reply.body, /http_request_duration_seconds_count\{method="GET",route="\/v1\/jobs\/:jobId",status="401"\} 1/);
+  t.regex(reply.body, /^process_cpu_user_seconds_total /m);
+});
+
+test('openapi.json documents every route the routers serve', async (t) => {
+  const reply = await call(t.context.api, 'GET', '/openapi.json');
+  t.is(reply.status, 200);
+  t.is(reply.body.openapi, '3.1.0');
+  const operations = Object.entries(reply.body.paths as Record<string, Record<string, unknown>>).flatMap(
+    ([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+  );
+  t.deepEqual(operations.sort(), [
+    'DELETE /v1/api-keys/{apiKeyId}',
+    'DELETE /v1/tenants/{tenantId}/members/{userId}',
+    'GET /healthz',
+    'GET /metrics',
+    'GET /openapi.json',
+    'GET /readyz',
+    'GET /v1/api-keys',
+    'GET /v1/auth/me',
+    'GET /v1/jobs',
+    'GET /v1/jobs/{jobId}',
+    'GET /v1/tenants',
+    'GET /v1/tenants/{tenantId}/members',
+    'PATCH /v1/tenants/{tenantId}/members/{userId}',
+    'POST /v1/api-keys',
+    'POST /v1/auth/login',
+    'POST /v1/auth/logout',
+    'POST /v1/auth/register',
+    'POST /v1/jobs/maintenance',
+    'POST /v1/tenants',
+    'POST /v1/tenants/{tenantId}/members',
+  ]);
+  const login = reply.body.paths['/v1/auth/login'].post;
+  t.deepEqual(Object.keys(login.responses).sort(), ['200', '400', '401', '413', '415', '429']);
+  t.deepEqual(login.requestBody.content['application/json'].schema.required, ['email', 'password']);
+  const jobs = reply.body.paths['/v1/jobs'].get;
+  t.deepEqual(jobs.security, [{ bearer: [] }, { apiKey: [] }]);
+  t.true(jobs.parameters.some((parameter: { name: string; in: string }) => parameter.name === 'x-tenant-id'));
+  t.truthy(reply.body.components.schemas.Error);
+});
