@@ -77,7 +77,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   return {
     done,
     async shutdown() {
-      worker.shutdown();
+      // The SDK also shuts the worker down on SIGINT/SIGTERM by itself.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },
   };
