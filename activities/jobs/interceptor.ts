@@ -10,7 +10,7 @@ import type { JobRecorder } from './recorder.ts';
 function jobRefOf(args: readonly unknown[]): JobRef | null {
   const first = args[0];
   if (typeof first !== 'object' || first === null || !('job' in first)) return null;
-  const job = (first as { job: unknown }).job;
+  const job = first.job;
   if (typeof job !== 'object' || job === null || !('workflowId' in job) || !('runId' in job)) return null;
   return job as JobRef;
 }
