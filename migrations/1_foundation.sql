@@ -16,6 +16,15 @@ CREATE FUNCTION app_platform_scope() RETURNS boolean
   LANGUAGE sql STABLE PARALLEL SAFE
   AS $$ SELECT COALESCE(NULLIF(current_setting('app.platform', true), '') = 'on', false) $$;
 
+-- Definer scope: true only while a SECURITY DEFINER function runs on behalf of another login
+-- (the current role then differs from the session's). Those functions run as the schema
+-- owner, whom FORCE ROW LEVEL SECURITY holds to the policies too, so without this scope they
+-- would see no rows. The policies that honour it apply to the owner alone, and the owner's
+-- own sessions (migrations) still see nothing without a tenant context.
+CREATE FUNCTION app_definer_scope() RETURNS boolean
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $$ SELECT session_user IS DISTINCT FROM current_user $$;
+
 CREATE TABLE users (
   id            uuid PRIMARY KEY,
   email         text NOT NULL CHECK (email = lower(email) AND length(email) BETWEEN 3 AND 320),
@@ -80,7 +89,7 @@ CREATE TABLE jobs (
   progress    jsonb NOT NULL DEFAULT '{}'::jsonb,
   error       text,
   attempts    integer NOT NULL DEFAULT 0,
-  created_by  uuid REFERENCES users (id) ON DELETE SET NULL,
+  created_by  uuid, -- who asked; no foreign key, so a deleted account never blocks a job
   created_at  timestamptz NOT NULL DEFAULT now(),
   started_at  timestamptz,
   updated_at  timestamptz NOT NULL DEFAULT now(),
@@ -124,13 +133,21 @@ CREATE INDEX audit_log_actor_idx ON audit_log (actor_user_id);
 
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE users FORCE ROW LEVEL SECURITY;
--- A user sees their own row, and the rows of fellow members of the current tenant.
-CREATE POLICY users_self_or_tenant ON users
+-- A user sees their own row, and the rows of fellow members of the current tenant, but
+-- writes only their own: a fellow member's account, which may belong to other tenants too,
+-- can be neither changed nor deleted from this tenant's context.
+CREATE POLICY users_self_or_tenant ON users FOR SELECT
   USING (
     id = app_current_user()
     OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.tenant_id = app_current_tenant())
-  )
+  );
+CREATE POLICY users_insert_self ON users FOR INSERT
   WITH CHECK (id = app_current_user());
+CREATE POLICY users_update_self ON users FOR UPDATE
+  USING (id = app_current_user())
+  WITH CHECK (id = app_current_user());
+CREATE POLICY users_delete_self ON users FOR DELETE
+  USING (id = app_current_user());
 
 ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
@@ -164,9 +181,17 @@ CREATE POLICY jobs_scope ON jobs
 
 ALTER TABLE job_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE job_events FORCE ROW LEVEL SECURITY;
+-- An event is written only for a job the context can see, and carries that job's tenant:
+-- a tenant cannot attach events to another tenant's job.
 CREATE POLICY job_events_scope ON job_events
   USING (tenant_id = app_current_tenant() OR (tenant_id IS NULL AND app_platform_scope()))
-  WITH CHECK (tenant_id = app_current_tenant() OR (tenant_id IS NULL AND app_platform_scope()));
+  WITH CHECK (
+    (tenant_id = app_current_tenant() OR (tenant_id IS NULL AND app_platform_scope()))
+    AND EXISTS (
+      SELECT 1 FROM jobs j
+      WHERE j.id = job_events.job_id AND j.tenant_id IS NOT DISTINCT FROM job_events.tenant_id
+    )
+  );
 
 ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
@@ -179,6 +204,16 @@ CREATE POLICY audit_log_scope ON audit_log
     tenant_id = app_current_tenant()
     OR (tenant_id IS NULL AND actor_user_id = app_current_user())
   );
+
+-- The owner's definer scope: what the SECURITY DEFINER functions below may read or delete.
+CREATE POLICY users_definer_read ON users FOR SELECT TO CURRENT_USER USING (app_definer_scope());
+CREATE POLICY tenants_definer_read ON tenants FOR SELECT TO CURRENT_USER USING (app_definer_scope());
+CREATE POLICY memberships_definer_read ON memberships FOR SELECT TO CURRENT_USER USING (app_definer_scope());
+CREATE POLICY api_keys_definer_read ON api_keys FOR SELECT TO CURRENT_USER USING (app_definer_scope());
+CREATE POLICY api_keys_definer_purge ON api_keys FOR DELETE TO CURRENT_USER USING (app_definer_scope());
+CREATE POLICY sessions_definer_read ON sessions FOR SELECT TO CURRENT_USER USING (app_definer_scope());
+CREATE POLICY sessions_definer_purge ON sessions FOR DELETE TO CURRENT_USER USING (app_definer_scope());
+CREATE POLICY jobs_definer_read ON jobs FOR SELECT TO CURRENT_USER USING (app_definer_scope());
 
 -- Narrow SECURITY DEFINER lookups for the moments before a tenant is known ---------------
 
@@ -257,3 +292,15 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO qu
 ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 -- The migration runner's own bookkeeping is not the runtime role's business.
 REVOKE ALL ON TABLE migrations FROM quarry_app;
+
+-- Column privileges. The runtime role writes only these columns of users: is_admin is set
+-- by an operator as the schema owner, never by the application, and a user's own row
+-- (which the policies let them update) cannot make them a platform admin. Password hashes
+-- are read only through auth_lookup_user, never by fellow members.
+REVOKE INSERT, UPDATE, SELECT ON users FROM quarry_app;
+GRANT SELECT (id, email, display_name, is_admin, created_at) ON users TO quarry_app;
+GRANT INSERT (id, email, password_hash, display_name) ON users TO quarry_app;
+GRANT UPDATE (email, password_hash, display_name) ON users TO quarry_app;
+
+-- The audit log is append-only for the runtime role.
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM quarry_app;
