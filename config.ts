@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { TASK_QUEUES } from './workflows/shared.ts';
 
 export const projectRoot = path.dirname(fileURLToPath(import.meta.url));
 const localDir = path.join(projectRoot, '.local');
@@ -60,6 +61,12 @@ const ConfigSchema = z.object({
   CHAT_MODEL: z.string().min(1),
   CHUNK_SIZE: positiveInt,
   CHUNK_OVERLAP: z.coerce.number().int().min(0),
+
+  // Ingestion: its task queue, chunks per embedding activity, and how long an embedding
+  // activity may stay silent before its worker is taken for lost.
+  INGESTION_TASK_QUEUE: z.string().min(1),
+  EMBED_BATCH_SIZE: positiveInt,
+  INGESTION_HEARTBEAT_TIMEOUT_SECONDS: positiveInt,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -99,6 +106,9 @@ const defaults = {
   CHAT_MODEL: 'gpt-4o-mini',
   CHUNK_SIZE: 1000,
   CHUNK_OVERLAP: 150,
+  INGESTION_TASK_QUEUE: TASK_QUEUES.ingestion,
+  EMBED_BATCH_SIZE: 128,
+  INGESTION_HEARTBEAT_TIMEOUT_SECONDS: 30,
 } satisfies Partial<Record<keyof Config, unknown>>;
 
 /** Thrown when the environment holds a setting that does not validate. */

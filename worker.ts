@@ -11,6 +11,8 @@ import { createJobRecorder } from './activities/jobs/recorder.ts';
 import { loadConfig, type Config } from './config.ts';
 import { createDatabasePool } from './db/pool.ts';
 import { isEntryPoint } from './entry-point.ts';
+import { createEmbedder } from './rag/embed/factory.ts';
+import { LocalBlobStore } from './storage/local-blob-store.ts';
 import { createTemporalClient, type TemporalHandle } from './temporal/client.ts';
 import { ensureMaintenanceSchedule } from './temporal/maintenance.ts';
 import { TASK_QUEUES } from './workflows/shared.ts';
@@ -23,21 +25,32 @@ export interface WorkerDeps {
   readonly logger: Logger;
   /** A prebuilt workflow bundle (tests build one per run); otherwise workflows/ is bundled. */
   readonly workflowBundlePath?: string;
-  /** Overrides the platform task queue (tests use a queue of their own). */
+  /** Overrides the worker's task queue (tests use a queue of their own). */
   readonly taskQueue?: string;
 }
 
-export async function createPlatformWorker(deps: WorkerDeps): Promise<Worker> {
+/**
+ * Every worker hosts every workflow and activity; its task queue decides which jobs it takes.
+ * Activities get their dependencies here: the pool, the Temporal client, the blob store and
+ * the embedder the configuration names.
+ */
+function workerOptions(deps: WorkerDeps, taskQueue: string): WorkerOptions {
   const recorder = createJobRecorder(deps.pool);
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = deps.workflowBundlePath
     ? { workflowBundle: { codePath: deps.workflowBundlePath } }
     : { workflowsPath: createRequire(import.meta.url).resolve('./workflows/index.ts') };
-  return Worker.create({
+  return {
     connection: deps.connection,
     namespace: deps.config.TEMPORAL_NAMESPACE,
-    taskQueue: deps.taskQueue ?? TASK_QUEUES.platform,
+    taskQueue,
     ...workflows,
-    activities: createActivities({ config: deps.config, pool: deps.pool, temporal: deps.temporal.client }),
+    activities: createActivities({
+      config: deps.config,
+      pool: deps.pool,
+      temporal: deps.temporal.client,
+      blobs: new LocalBlobStore(deps.config.BLOB_DIR),
+      embedder: createEmbedder(deps.config),
+    }),
     interceptors: {
       // Outermost first: job events see the failure as Temporal will (permanent or not).
       activity: [
@@ -45,7 +58,16 @@ export async function createPlatformWorker(deps: WorkerDeps): Promise<Worker> {
         failureInterceptor(),
       ],
     },
-  });
+  };
+}
+
+export async function createPlatformWorker(deps: WorkerDeps): Promise<Worker> {
+  return Worker.create(workerOptions(deps, deps.taskQueue ?? TASK_QUEUES.platform));
+}
+
+/** The worker of document jobs (ingestion, deletion), on a queue of their own (see TASK_QUEUES). */
+export async function createIngestionWorker(deps: WorkerDeps): Promise<Worker> {
+  return Worker.create(workerOptions(deps, deps.taskQueue ?? deps.config.INGESTION_TASK_QUEUE));
 }
 
 export interface RunningWorker {
@@ -67,18 +89,31 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   });
   logger.info({ schedule }, 'maintenance schedule checked');
 
-  const worker = await createPlatformWorker({ config, pool, temporal, connection, logger });
-  const done = worker.run().finally(async () => {
-    await temporal.close();
-    await connection.close();
-    await pool.end();
-  });
-  logger.info({ taskQueue: TASK_QUEUES.platform, address }, 'worker running');
+  const deps = { config, pool, temporal, connection, logger };
+  const workers = [await createPlatformWorker(deps), await createIngestionWorker(deps)];
+  // The SDK also shuts the workers down on SIGINT/SIGTERM by itself.
+  const stop = () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  // One worker failing stops the other, so the process ends and its supervisor restarts it.
+  const runs = workers.map((worker) =>
+    worker.run().catch((error: unknown) => {
+      stop();
+      throw error;
+    }),
+  );
+  const done = Promise.all(runs)
+    .then(() => undefined)
+    .finally(async () => {
+      await temporal.close();
+      await connection.close();
+      await pool.end();
+    });
+  logger.info({ taskQueues: workers.map((worker) => worker.options.taskQueue), address }, 'worker running');
   return {
     done,
     async shutdown() {
-      // The SDK also shuts the worker down on SIGINT/SIGTERM by itself.
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      stop();
       await done;
     },
   };

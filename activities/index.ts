@@ -3,6 +3,9 @@
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import type { Config } from '../config.ts';
+import type { Embedder } from '../rag/embed/embedder.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import { createDocumentActivities } from './documents/index.ts';
 import { createJobActivities } from './jobs/index.ts';
 import { createMaintenanceActivities } from './maintenance/index.ts';
 
@@ -10,12 +13,15 @@ export interface ActivityDeps {
   readonly config: Config;
   readonly pool: DatabasePool;
   readonly temporal: Client;
+  readonly blobs: BlobStore;
+  readonly embedder: Embedder;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createJobActivities(deps),
     ...createMaintenanceActivities(deps),
+    ...createDocumentActivities(deps),
   };
 }
 

@@ -3,12 +3,11 @@
 // addresses in the environment. Extra arguments go to ava (`npm test -- test/x.test.ts`).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { loadConfig, projectRoot } from '../config.ts';
-import { startStack } from './lib/stack.ts';
+import { projectRoot } from '../config.ts';
+import { bundleWorkflows } from './lib/bundle.ts';
+import { startRunStack } from './lib/stack.ts';
 
 const started = Date.now();
 const localDir = path.join(projectRoot, '.local');
@@ -16,26 +15,11 @@ const runDir = path.join(localDir, 'test-runs', `${new Date().toISOString().repl
 mkdirSync(runDir, { recursive: true });
 
 // The test run always brings its own services, whatever the shell's environment says.
-const config = loadConfig({ TEMPORAL_NAMESPACE: 'default' });
-const stack = await startStack({
-  dir: runDir,
-  localDir,
-  pgPort: 0,
-  temporalPort: 0,
-  temporalUiPort: null,
-  persistTemporal: false,
-  config,
-});
+const stack = await startRunStack(runDir, localDir);
 
 let code = 1;
 try {
-  const require = createRequire(import.meta.url);
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows/index.ts'),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
-  });
-  const bundlePath = path.join(runDir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
+  const bundlePath = await bundleWorkflows(runDir);
   console.error(`quarry: test stack ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
   const ava = path.join(projectRoot, 'node_modules', 'ava', 'entrypoints', 'cli.js');

@@ -1,6 +1,6 @@
 // Named activity-option presets. Transient errors (database down, provider 429/5xx)
 // are retried with backoff; permanent ones are non-retryable ApplicationFailures.
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 
 /** Job bookkeeping: small writes that must eventually land, so retried for a long time. */
 export const bookkeeping: ActivityOptions = {
@@ -13,4 +13,28 @@ export const bookkeeping: ActivityOptions = {
 export const databaseStep: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+};
+
+/**
+ * A step of document ingestion (register, extract, chunk, activate). Transient failures (the
+ * database or the blob store unavailable) are retried with backoff for a good while; permanent
+ * ones (unsupported or corrupt files) arrive as non-retryable failures and end the job at once.
+ */
+export const documentStep: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  // A cancelled workflow waits for a running step to stop (or finish) before it cleans up, so a
+  // step can never write after the cleanup.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+};
+
+/**
+ * One batch of embeddings: a provider call and the vector write. It heartbeats, so a worker that
+ * dies mid-batch is noticed within the heartbeat timeout and the batch runs again elsewhere. A
+ * provider's Retry-After overrides the backoff for the next attempt (nextRetryDelay).
+ */
+export const embeddingStep: ActivityOptions = {
+  ...documentStep,
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
 };

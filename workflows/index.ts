@@ -1,2 +1,4 @@
 // Every workflow the worker hosts, one per file.
+export { documentDeletionWorkflow } from './document-deletion.ts';
+export { ingestionWorkflow } from './ingestion.ts';
 export { maintenanceWorkflow } from './maintenance.ts';

@@ -1,12 +1,20 @@
 // Definitions shared by workflows, the worker and the API: task queues, job kinds,
 // workflow-id derivation, and the input and result types of each workflow.
 // Signals, updates and queries are defined here once, at module level.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { NewDocument } from '../db/queries/documents.ts';
 
+/**
+ * Ingestion has a queue of its own: extraction and embedding are CPU- and provider-bound and
+ * come in bursts, so ingestion workers scale (and are throttled) apart from the platform's
+ * small bookkeeping jobs, which a burst of uploads must never hold up.
+ */
 export const TASK_QUEUES = {
   platform: 'quarry-platform',
+  ingestion: 'quarry-ingestion',
 } as const;
 
-export const JOB_KINDS = ['maintenance'] as const;
+export const JOB_KINDS = ['maintenance', 'ingestion', 'document-deletion'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -46,4 +54,61 @@ export interface MaintenanceResult {
   readonly sessionsRemoved: number;
   readonly apiKeysRemoved: number;
   readonly jobsReconciled: number;
+}
+
+/** The document a document job works on, and the context its activities run in. */
+export interface DocumentRef {
+  readonly tenantId: string;
+  readonly documentId: string;
+  /** Private documents are visible to their owner alone, so their activities act as the owner. */
+  readonly ownerUserId: string;
+}
+
+export interface IngestionInput {
+  readonly document: DocumentRef;
+  /** The version this run builds: 1 for an upload, latest + 1 for a reprocess. */
+  readonly version: number;
+  /** What the uploader said about a new document (version 1); null when reprocessing. */
+  readonly upload: NewDocument | null;
+  readonly requestedBy: string | null;
+  /** How soon a silent embedding activity counts as lost (its worker died); tests shorten it. */
+  readonly heartbeatTimeoutSeconds?: number;
+}
+
+export const INGESTION_STEPS = ['register', 'extract', 'chunk', 'embed', 'activate', 'done'] as const;
+export type IngestionStep = (typeof INGESTION_STEPS)[number];
+
+export interface IngestionProgress {
+  readonly step: IngestionStep;
+  readonly chunksEmbedded: number;
+  readonly chunksTotal: number;
+}
+
+/** What the registration update answers once the document row is written. */
+export interface DocumentRegistration {
+  readonly documentId: string;
+  readonly version: number;
+  /** Set when the same content was already a document in the same scope: that document's id. */
+  readonly duplicateOf: string | null;
+}
+
+export interface IngestionResult extends DocumentRegistration {
+  readonly chunks: number;
+}
+
+/** Completes once the ingestion's first activity has written the document row. */
+export const documentRegisteredUpdate = defineUpdate<DocumentRegistration>('documentRegistered');
+
+/** Chunks embedded out of the total, and the step the ingestion is at. */
+export const ingestionProgressQuery = defineQuery<IngestionProgress>('ingestionProgress');
+
+export interface DocumentDeletionInput {
+  readonly document: DocumentRef;
+  readonly requestedBy: string | null;
+}
+
+export interface DocumentDeletionResult {
+  /** Whether the ingestion was still running and had to be cancelled first. */
+  readonly cancelledIngestion: boolean;
+  readonly deleted: boolean;
 }

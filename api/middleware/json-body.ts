@@ -7,7 +7,11 @@ import { UnsupportedMediaTypeError } from '../errors.ts';
 
 const PARSED_METHODS = ['POST', 'PUT', 'PATCH'];
 
-export function jsonBody(options: { limitBytes: number }): AppMiddleware {
+export function jsonBody(options: {
+  limitBytes: number;
+  /** Media types left unread for the route to stream (multipart uploads). */
+  streamed?: readonly string[];
+}): AppMiddleware {
   const parse = bodyParser({
     enableTypes: ['json'],
     jsonLimit: options.limitBytes,
@@ -16,6 +20,10 @@ export function jsonBody(options: { limitBytes: number }): AppMiddleware {
   });
   return async function jsonBody(ctx, next) {
     const sendsBody = PARSED_METHODS.includes(ctx.method) && Boolean(ctx.request.length);
+    if (sendsBody && options.streamed?.length && ctx.is(...options.streamed)) {
+      await next();
+      return;
+    }
     if (sendsBody && !ctx.is('application/json', '+json')) throw new UnsupportedMediaTypeError();
     await parse(ctx, next);
   };

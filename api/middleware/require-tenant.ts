@@ -4,6 +4,7 @@
 // transaction whose first query checks the membership, and which the handler uses as
 // ctx.state.scope.tx. A tenant the caller does not belong to is a 404, exactly like one
 // that does not exist.
+import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { touchApiKey } from '../../db/queries/api-keys.ts';
 import { findMembershipRole } from '../../db/queries/memberships.ts';
@@ -17,6 +18,29 @@ export interface RequireTenantOptions {
   readonly param?: string;
   /** Platform admins may omit the tenant and then see platform-wide rows (platform jobs). */
   readonly platform?: boolean;
+  /**
+   * 'request' (the default) runs the whole request in one transaction. 'statement' checks the
+   * membership in a short transaction and then runs each query of the handler in a
+   * transaction of its own: for routes that stream a body or wait on a workflow, which must
+   * not hold a pooled connection (and an open transaction) for that long.
+   */
+  readonly transaction?: 'request' | 'statement';
+}
+
+/**
+ * A connection whose every query runs in its own withTenant transaction, so that nothing
+ * stays open between two queries of a handler. Nested transactions are not offered.
+ */
+function perStatementConnection(pool: DatabasePool, context: TenantContext): TenantConnection {
+  return new Proxy({} as TenantConnection, {
+    get(_target, method: keyof TenantConnection) {
+      if (method === 'transaction' || method === 'stream') {
+        throw new Error(`${String(method)}() needs requireTenant({ transaction: 'request' })`);
+      }
+      return (...args: unknown[]) =>
+        withTenant(pool, context, (tx) => (tx[method] as (...a: unknown[]) => Promise<unknown>).apply(tx, args));
+    },
+  });
 }
 
 const Uuid = z.uuid();
@@ -32,8 +56,20 @@ async function runInScope(
   next: () => Promise<unknown>,
   context: TenantContext,
   open: (tx: TenantConnection) => TenantScope | Promise<TenantScope>,
+  mode: 'request' | 'statement' = 'request',
 ): Promise<void> {
-  await withTenant(ctx.services.pool, context, async (tx) => {
+  const { pool } = ctx.services;
+  if (mode === 'statement') {
+    const scope = await withTenant(pool, context, async (tx) => open(tx));
+    ctx.state.scope = { ...scope, tx: perStatementConnection(pool, context) };
+    try {
+      await next();
+    } finally {
+      ctx.state.scope = undefined;
+    }
+    return;
+  }
+  await withTenant(pool, context, async (tx) => {
     ctx.state.scope = await open(tx);
     try {
       await next();
@@ -59,10 +95,16 @@ export function requireTenant(options: RequireTenantOptions = {}): ApiMiddleware
       if (principal.kind === 'apiKey') {
         const { tenantId, role } = principal;
         if (requested !== null && requested !== tenantId) throw tenantNotFound();
-        return runInScope(ctx, next, { tenantId }, async (tx) => {
-          await touchApiKey(tx, principal.apiKeyId);
-          return { tenantId, role, platform: false, tx };
-        });
+        return runInScope(
+          ctx,
+          next,
+          { tenantId },
+          async (tx) => {
+            await touchApiKey(tx, principal.apiKeyId);
+            return { tenantId, role, platform: false, tx };
+          },
+          options.transaction,
+        );
       }
 
       const platform = Boolean(options.platform && principal.isAdmin);
@@ -77,11 +119,17 @@ export function requireTenant(options: RequireTenantOptions = {}): ApiMiddleware
         }));
       }
       const tenantId = requested;
-      return runInScope(ctx, next, { tenantId, userId, platform }, async (tx) => {
-        const role = await findMembershipRole(tx, { tenantId, userId });
-        if (!role) throw tenantNotFound();
-        return { tenantId, role, platform, tx };
-      });
+      return runInScope(
+        ctx,
+        next,
+        { tenantId, userId, platform },
+        async (tx) => {
+          const role = await findMembershipRole(tx, { tenantId, userId });
+          if (!role) throw tenantNotFound();
+          return { tenantId, role, platform, tx };
+        },
+        options.transaction,
+      );
     },
     { tenantHeader: options.param ? undefined : options.platform ? 'optional' : 'required', errors: [400, 404] },
   );

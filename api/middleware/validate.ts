@@ -20,6 +20,14 @@ function parse(location: Location, schema: z.ZodType | undefined, value: unknown
   return undefined;
 }
 
+/** Parses a value the route read itself (multipart fields), failing exactly as validate() would. */
+export function parseOrThrow<S extends z.ZodType>(location: Location, schema: S, value: unknown): z.output<S> {
+  const issues: ValidationIssue[] = [];
+  const parsed = parse(location, schema, value, issues);
+  if (issues.length) throw new ValidationError(issues);
+  return parsed as z.output<S>;
+}
+
 export function validate<C extends Contract>(contract: C): ApiMiddleware<{ input: InputOf<C> }> {
   const errors = [...(contract.body || contract.query ? [400] : []), ...(contract.params ? [404] : [])];
   return withMeta(
@@ -28,7 +36,9 @@ export function validate<C extends Contract>(contract: C): ApiMiddleware<{ input
       const params = parse('params', contract.params, ctx.params, paramIssues);
       if (paramIssues.length) throw new NotFoundError();
       const issues: ValidationIssue[] = [];
-      const body = parse('body', contract.body, ctx.request.body ?? {}, issues);
+      // A multipart body is the route's to stream; the JSON body schema does not apply to it.
+      const streamed = contract.multipart !== undefined && typeof ctx.is('multipart/form-data') === 'string';
+      const body = streamed ? undefined : parse('body', contract.body, ctx.request.body ?? {}, issues);
       const query = parse('query', contract.query, ctx.query, issues);
       if (issues.length) throw new ValidationError(issues);
       ctx.state.input = { body, query, params } as InputOf<C>;

@@ -14,6 +14,11 @@ export interface Contract {
   readonly summary: string;
   readonly description?: string;
   readonly body?: z.ZodType;
+  /**
+   * A multipart/form-data body (file uploads). The route reads it itself, streaming, so
+   * validate() leaves it alone; it is here to be documented.
+   */
+  readonly multipart?: z.ZodObject;
   readonly query?: z.ZodObject;
   /** Path parameters. One that does not parse is answered 404, as an id that does not exist. */
   readonly params?: z.ZodObject;

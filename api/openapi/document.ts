@@ -40,7 +40,12 @@ function mergeMeta(middleware: readonly unknown[]): OperationMeta & { errors: re
 }
 
 function operation(method: string, path: string, meta: ReturnType<typeof mergeMeta>, contract: Contract): RouteConfig {
-  const errors = new Set([...meta.errors, ...(contract.errors ?? []), ...(contract.body ? [400, 413, 415] : [])]);
+  const hasBody = Boolean(contract.body ?? contract.multipart);
+  const errors = new Set([...meta.errors, ...(contract.errors ?? []), ...(hasBody ? [400, 413, 415] : [])]);
+  const bodyContent = {
+    ...(contract.body ? { 'application/json': { schema: contract.body } } : {}),
+    ...(contract.multipart ? { 'multipart/form-data': { schema: contract.multipart } } : {}),
+  };
   const responses: RouteConfig['responses'] = {};
   for (const [status, spec] of Object.entries(contract.responses)) {
     responses[status] = {
@@ -70,7 +75,7 @@ function operation(method: string, path: string, meta: ReturnType<typeof mergeMe
       ...(contract.params ? { params: contract.params } : {}),
       ...(contract.query ? { query: contract.query } : {}),
       ...(meta.tenantHeader ? { headers: TenantHeader(meta.tenantHeader === 'required') } : {}),
-      ...(contract.body ? { body: { content: { 'application/json': { schema: contract.body } } } } : {}),
+      ...(hasBody ? { body: { content: bodyContent } } : {}),
     },
     responses,
   };

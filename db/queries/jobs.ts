@@ -88,3 +88,16 @@ export async function listJobs(
 export function findJob(tx: TenantConnection, scope: JobScope, id: string): Promise<JobRow | null> {
   return tx.maybeOne(sql.type(JobRow)`SELECT ${columns} FROM jobs WHERE id = ${id} AND ${inScope(scope)}`);
 }
+
+/** The newest job of a kind about one subject (the latest ingestion of a document), if any. */
+export function findLatestJob(
+  tx: TenantConnection,
+  query: { tenantId: string; kind: string; subject: string },
+): Promise<JobRow | null> {
+  return tx.maybeOne(sql.type(JobRow)`
+    SELECT ${columns} FROM jobs
+    WHERE tenant_id = ${query.tenantId} AND kind = ${query.kind} AND subject = ${query.subject}
+    ORDER BY created_at DESC
+    LIMIT 1
+  `);
+}

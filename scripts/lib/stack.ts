@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { Config } from '../../config.ts';
+import { loadConfig, type Config } from '../../config.ts';
 import { runMigrations } from '../../db/migrate.ts';
 import { APP_ROLE, bootstrapDatabase, OWNER_ROLE, roleUrl } from './bootstrap.ts';
 import { startPostgres, type LocalPostgres } from './postgres.ts';
@@ -161,4 +161,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     postgres?.stop();
     throw error;
   }
+}
+
+/**
+ * A stack of a run's own (the tests, a benchmark): free ports, Temporal headless and in memory,
+ * and always local services, whatever DATABASE_URL or TEMPORAL_ADDRESS the shell holds.
+ */
+export function startRunStack(dir: string, localDir: string): Promise<Stack> {
+  return startStack({
+    dir,
+    localDir,
+    pgPort: 0,
+    temporalPort: 0,
+    temporalUiPort: null,
+    persistTemporal: false,
+    config: loadConfig({ TEMPORAL_NAMESPACE: 'default' }),
+  });
 }

@@ -1,0 +1,21 @@
+// The document activities: the steps of the ingestion workflow and of document deletion.
+import { createActivateActivities } from './activate.ts';
+import { createChunkActivities } from './chunk.ts';
+import { createDeleteActivities } from './delete.ts';
+import { createEmbedActivities } from './embed.ts';
+import { createExtractActivities } from './extract.ts';
+import { createRegisterActivities } from './register.ts';
+import type { DocumentActivityDeps } from './scope.ts';
+
+export type { DocumentActivityDeps } from './scope.ts';
+
+export function createDocumentActivities(deps: DocumentActivityDeps) {
+  return {
+    ...createRegisterActivities(deps),
+    ...createExtractActivities(deps),
+    ...createChunkActivities(deps),
+    ...createEmbedActivities(deps),
+    ...createActivateActivities(deps),
+    ...createDeleteActivities(deps),
+  };
+}

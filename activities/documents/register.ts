@@ -1,0 +1,42 @@
+// The first step of an ingestion run: writes the document row (an upload) or marks a new
+// version as being built (a reprocess). Idempotent: a retried attempt finds the row it wrote.
+// The same content already stored in the same scope makes this upload a duplicate of it.
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  findDocument,
+  findDocumentByContent,
+  insertDocument,
+  startVersion,
+  type NewDocument,
+} from '../../db/queries/documents.ts';
+import { withTenant } from '../../db/with-tenant.ts';
+import type { DocumentRegistration } from '../../workflows/shared.ts';
+import { documentGone, documentScope, type DocumentActivityDeps, type VersionStep } from './scope.ts';
+
+export interface RegisterInput extends VersionStep {
+  /** The new document's row (version 1), or null for a reprocess of a stored one. */
+  readonly upload: NewDocument | null;
+}
+
+export function createRegisterActivities({ pool }: Pick<DocumentActivityDeps, 'pool'>) {
+  return {
+    async registerDocument(input: RegisterInput): Promise<DocumentRegistration> {
+      const { document, version, upload } = input;
+      const registered = { documentId: document.documentId, version, duplicateOf: null };
+      return withTenant(pool, documentScope(document), async (tx) => {
+        if (!upload) {
+          if (!(await startVersion(tx, document.documentId, version))) throw documentGone(document);
+          return registered;
+        }
+        if ((await insertDocument(tx, upload)) || (await findDocument(tx, upload.id))) return registered;
+        const duplicate = await findDocumentByContent(tx, upload);
+        if (duplicate) return { ...registered, duplicateOf: duplicate.id };
+        throw ApplicationFailure.create({
+          type: 'document_conflict',
+          message: `Document ${upload.id} conflicts with a row this context cannot see`,
+          nonRetryable: true,
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// /v1/documents. The API never writes a document or chunk row: it streams the upload to the
+// blob store and starts the ingestion workflow, whose first activity writes the row (update-
+// with-start hands it back for the 201). Deletion and cancellation are Temporal jobs too.
+// Reads go straight to PostgreSQL under the caller's row-level-security scope.
+import Router from '@koa/router';
+import { findDocument, listDocuments } from '../../../db/queries/documents.ts';
+import { listJobEvents } from '../../../db/queries/job-events.ts';
+import { findLatestJob } from '../../../db/queries/jobs.ts';
+import { BlobNotFoundError } from '../../../storage/blob-store.ts';
+import { cancelIngestion, deleteDocumentJob, ingestionProgress } from '../../../temporal/documents.ts';
+import { tenantOf, type ApiContextExtension, type ApiState, type RouteContext } from '../../context.ts';
+import { ConflictError, NotFoundError } from '../../errors.ts';
+import { authenticate } from '../../middleware/authenticate.ts';
+import { requireRole } from '../../middleware/require-role.ts';
+import { requireTenant } from '../../middleware/require-tenant.ts';
+import { validate } from '../../middleware/validate.ts';
+import { serialized } from '../../schemas.ts';
+import { encodeCursor } from '../jobs/cursor.ts';
+import { actorOf, fromMultipart, fromText, ingest, presented, refOf, register } from './ingest.ts';
+import {
+  CancelDocument,
+  CreateDocument,
+  DeleteDocument,
+  DownloadDocument,
+  GetDocument,
+  ListDocuments,
+  ReprocessDocument,
+  type Document,
+  type DocumentDetail,
+  type DocumentPage,
+} from './schema.ts';
+
+/** How long a GET waits for a processing document's live progress. */
+const PROGRESS_TIMEOUT_MS = 2_000;
+/** How long a cancel request waits for the ingestion to stop before answering 202. */
+const CANCEL_WAIT_MS = 20_000;
+
+export function createDocumentsRouter(): Router<ApiState, ApiContextExtension> {
+  const router = new Router<ApiState, ApiContextExtension>({ prefix: '/v1/documents' });
+  const reader = () => [authenticate({ apiKeys: true }), requireTenant()] as const;
+  const writer = () => [...reader(), requireRole('member')] as const;
+  // An upload streams its body and waits for the workflow to register the document:
+  // no transaction stays open meanwhile.
+  const uploader = () =>
+    [authenticate({ apiKeys: true }), requireTenant({ transaction: 'statement' }), requireRole('member')] as const;
+  router.post('/', ...uploader(), validate(CreateDocument), create);
+  router.get('/', ...reader(), validate(ListDocuments), list);
+  router.get('/:documentId', ...reader(), validate(GetDocument), get);
+  router.get('/:documentId/content', ...reader(), validate(DownloadDocument), download);
+  router.post('/:documentId/reprocess', ...writer(), validate(ReprocessDocument), reprocess);
+  router.post('/:documentId/cancel', ...writer(), validate(CancelDocument), cancel);
+  router.delete('/:documentId', ...writer(), validate(DeleteDocument), remove);
+  return router;
+}
+
+async function visibleDocument(ctx: { state: ApiState }, id: string) {
+  const document = await findDocument(tenantOf(ctx).tx, id);
+  if (!document) throw new NotFoundError('Document not found');
+  return document;
+}
+
+async function create(ctx: RouteContext<typeof CreateDocument>) {
+  const incoming = ctx.is('multipart/form-data') ? await fromMultipart(ctx) : await fromText(ctx, ctx.state.input.body);
+  const { status, document } = await ingest(ctx, incoming);
+  ctx.status = status;
+  ctx.body = presented(document) satisfies Document;
+}
+
+async function list(ctx: RouteContext<typeof ListDocuments>) {
+  const { tenantId, tx } = tenantOf(ctx);
+  const { cursor, createdAfter, createdBefore, ...filters } = ctx.state.input.query;
+  const page = await listDocuments(tx, tenantId, {
+    ...filters,
+    ...(createdAfter ? { createdAfter: new Date(createdAfter) } : {}),
+    ...(createdBefore ? { createdBefore: new Date(createdBefore) } : {}),
+    after: cursor,
+  });
+  ctx.body = {
+    documents: page.items.map(presented),
+    nextCursor: page.next ? encodeCursor(page.next) : null,
+  } satisfies DocumentPage;
+}
+
+async function get(ctx: RouteContext<typeof GetDocument>) {
+  const { tenantId, tx } = tenantOf(ctx);
+  const document = await visibleDocument(ctx, ctx.state.input.params.documentId);
+  const job = await findLatestJob(tx, { tenantId, kind: 'ingestion', subject: document.id });
+  const events = job ? await listJobEvents(tx, job.id) : [];
+  const progress =
+    document.status === 'processing'
+      ? await ingestionProgress(ctx.services.temporal, refOf(document), PROGRESS_TIMEOUT_MS)
+      : null;
+  ctx.body = {
+    ...presented(document),
+    progress,
+    ingestion: job ? { ...serialized(job), events: events.map(serialized) } : null,
+  } satisfies DocumentDetail;
+}
+
+async function download(ctx: RouteContext<typeof DownloadDocument>) {
+  const document = await visibleDocument(ctx, ctx.state.input.params.documentId);
+  const stream = await ctx.services.blobs.open(document.blobKey).catch((error: unknown) => {
+    if (error instanceof BlobNotFoundError) throw new NotFoundError('The original of this document is missing');
+    throw error;
+  });
+  ctx.attachment(document.filename ?? `${document.title}.txt`);
+  ctx.type = document.mimeType ?? 'application/octet-stream';
+  ctx.length = document.byteSize;
+  ctx.body = stream;
+}
+
+async function reprocess(ctx: RouteContext<typeof ReprocessDocument>) {
+  const document = await visibleDocument(ctx, ctx.state.input.params.documentId);
+  if (document.status === 'processing') throw new ConflictError('document_busy', 'The document is processing');
+  await register(ctx, {
+    document: refOf(document),
+    version: document.latestVersion + 1,
+    upload: null,
+    requestedBy: actorOf(ctx),
+  });
+  ctx.status = 202;
+  ctx.body = presented(await visibleDocument(ctx, document.id)) satisfies Document;
+}
+
+async function cancel(ctx: RouteContext<typeof CancelDocument>) {
+  const document = await visibleDocument(ctx, ctx.state.input.params.documentId);
+  const notProcessing = () => new ConflictError('not_processing', `The document is ${document.status}, not processing`);
+  if (document.status !== 'processing') throw notProcessing();
+  const stopped = await cancelIngestion(ctx.services.temporal, refOf(document), { waitMs: CANCEL_WAIT_MS });
+  const now = await visibleDocument(ctx, document.id);
+  if (!stopped && now.status !== 'processing') throw notProcessing();
+  ctx.status = now.status === 'cancelled' ? 200 : 202;
+  ctx.body = presented(now) satisfies Document;
+}
+
+async function remove(ctx: RouteContext<typeof DeleteDocument>) {
+  const document = await visibleDocument(ctx, ctx.state.input.params.documentId);
+  const { temporal, config } = ctx.services;
+  await deleteDocumentJob(
+    temporal,
+    { document: refOf(document), requestedBy: actorOf(ctx) },
+    { taskQueue: config.INGESTION_TASK_QUEUE },
+  );
+  ctx.status = 204;
+}

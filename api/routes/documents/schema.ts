@@ -1,0 +1,144 @@
+// Contracts of /v1/documents: upload (a file, or JSON text), list, get with the ingestion's
+// status history, download the original, reprocess, cancel and delete.
+import { z } from 'zod';
+import {
+  DOCUMENT_SOURCES,
+  DOCUMENT_STATUSES,
+  DOCUMENT_VISIBILITIES,
+  DocumentRow,
+} from '../../../db/queries/documents.ts';
+import { INGESTION_STEPS } from '../../../workflows/shared.ts';
+import type { Contract } from '../../openapi/contract.ts';
+import { Timestamp, Uuid } from '../../schemas.ts';
+import { CursorParam } from '../jobs/cursor.ts';
+import { JobWithEvents } from '../jobs/schema.ts';
+
+export const Document = DocumentRow.omit({ blobKey: true })
+  .extend({
+    ownerUserId: Uuid.meta({ description: 'The uploading user, or the API key that uploaded the document' }),
+    activeVersion: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: 'The version search serves; null until the first ingestion completes' }),
+    metadata: z.record(z.string(), z.unknown()).meta({ description: 'What extraction learnt: format, title, pages…' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Document' });
+export type Document = z.infer<typeof Document>;
+
+export const IngestionProgress = z
+  .object({ step: z.enum(INGESTION_STEPS), chunksEmbedded: z.number().int(), chunksTotal: z.number().int() })
+  .meta({ id: 'IngestionProgress' });
+
+export const DocumentDetail = Document.extend({
+  progress: IngestionProgress.nullable().meta({ description: 'Live progress while the document is processing' }),
+  ingestion: JobWithEvents.nullable().meta({ description: 'The latest ingestion job and its step history' }),
+}).meta({ id: 'DocumentDetail' });
+export type DocumentDetail = z.infer<typeof DocumentDetail>;
+
+export const DocumentPage = z
+  .object({ documents: z.array(Document), nextCursor: z.string().nullable() })
+  .meta({ id: 'DocumentPage', description: 'Newest first; pass nextCursor back as `cursor` for the next page' });
+export type DocumentPage = z.infer<typeof DocumentPage>;
+
+const Tag = z.string().trim().min(1).max(100);
+
+/** What the uploader says about a document, in a JSON body or as multipart fields. */
+export const DocumentFields = z.object({
+  title: z.string().trim().min(1).max(500).optional(),
+  description: z.string().max(5000).default(''),
+  tags: z.array(Tag).max(50).default([]),
+  visibility: z
+    .enum(DOCUMENT_VISIBILITIES)
+    .default('tenant')
+    .meta({ description: '`private` documents are visible to their uploader alone (users only, not API keys)' }),
+});
+export type DocumentFields = z.output<typeof DocumentFields>;
+
+const TextDocument = DocumentFields.extend({
+  title: z.string().trim().min(1).max(500),
+  text: z.string().min(1).meta({ description: 'The document as plain text' }),
+});
+
+const UploadForm = DocumentFields.extend({
+  file: z.string().meta({ format: 'binary', description: 'The document: txt, md, html, pdf, docx, csv, json or eml' }),
+  tags: z.string().optional().meta({ description: 'Comma-separated; the field may also be repeated' }),
+  title: z.string().optional().meta({ description: 'Defaults to the file name' }),
+});
+
+const DocumentParams = z.object({ documentId: Uuid });
+
+export const CreateDocument = {
+  summary: 'Upload a document (multipart file, or JSON text) and start its ingestion',
+  description:
+    'The file streams to the blob store; the response carries the document row written by the ingestion ' +
+    'workflow’s first step. Content identical to a document already in the same scope (the tenant, or the ' +
+    'uploader’s private documents) returns that document with 200 instead of ingesting it again.',
+  body: TextDocument,
+  multipart: UploadForm,
+  responses: {
+    201: { description: 'The new document, processing', schema: Document },
+    200: { description: 'The existing document with identical content', schema: Document },
+  },
+  errors: [503],
+} satisfies Contract;
+
+export const ListDocuments = {
+  summary: 'Documents of the tenant (and the caller’s private ones), newest first',
+  query: z.object({
+    status: z.enum(DOCUMENT_STATUSES).optional(),
+    tag: Tag.optional(),
+    source: z.enum(DOCUMENT_SOURCES).optional(),
+    visibility: z.enum(DOCUMENT_VISIBILITIES).optional(),
+    createdAfter: Timestamp.optional().meta({ description: 'Created at or after this instant' }),
+    createdBefore: Timestamp.optional().meta({ description: 'Created before this instant' }),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: CursorParam.optional(),
+  }),
+  responses: { 200: { description: 'One page of documents', schema: DocumentPage } },
+} satisfies Contract;
+
+export const GetDocument = {
+  summary: 'A document with its status, progress and ingestion step history',
+  description: 'An id that is not a UUID, unknown, another tenant’s or another user’s private one is answered 404.',
+  params: DocumentParams,
+  responses: { 200: { description: 'The document', schema: DocumentDetail } },
+} satisfies Contract;
+
+export const DownloadDocument = {
+  summary: 'Download the original file',
+  params: DocumentParams,
+  responses: {
+    200: { description: 'The original bytes, with their media type', contentType: 'application/octet-stream' },
+  },
+} satisfies Contract;
+
+export const ReprocessDocument = {
+  summary: 'Ingest the document again as a new version',
+  description: 'Search keeps serving the active version until the new one is complete. 409 while it is processing.',
+  params: DocumentParams,
+  responses: { 202: { description: 'The document, processing its new version', schema: Document } },
+  errors: [409, 503],
+} satisfies Contract;
+
+export const CancelDocument = {
+  summary: 'Cancel the running ingestion',
+  description:
+    'The document ends `cancelled` and the previously active version (if any) keeps serving. 409 when nothing ' +
+    'is processing; 202 when the ingestion has not stopped yet.',
+  params: DocumentParams,
+  responses: {
+    200: { description: 'The document, cancelled', schema: Document },
+    202: { description: 'Cancellation requested; the ingestion is still stopping', schema: Document },
+  },
+  errors: [409],
+} satisfies Contract;
+
+export const DeleteDocument = {
+  summary: 'Delete the document, its chunks, vectors and original',
+  description: 'A running ingestion is cancelled first.',
+  params: DocumentParams,
+  responses: { 204: { description: 'The document is gone' } },
+} satisfies Contract;

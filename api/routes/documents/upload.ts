@@ -1,0 +1,73 @@
+// Reads a multipart/form-data upload with busboy: the `file` part streams into the blob store
+// (hashed on the way, never held in memory) and the other parts are collected as fields. Past
+// the size limit busboy stops keeping the file and drains the rest of the request, so the
+// client still reads the 413; the partial blob is removed.
+import type { IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import busboy from 'busboy';
+import type { BlobStore, StagedBlob } from '../../../storage/blob-store.ts';
+import { BadRequestError, PayloadTooLargeError, ValidationError } from '../../errors.ts';
+
+export interface ReceivedFile {
+  readonly blob: StagedBlob;
+  readonly filename: string | null;
+  readonly mimeType: string | null;
+}
+
+export interface ReceivedUpload {
+  readonly file: ReceivedFile;
+  /** Every other part, by name, in the order sent (a name may repeat). */
+  readonly fields: Readonly<Record<string, readonly string[]>>;
+}
+
+const FILE_FIELD = 'file';
+const LIMITS = { files: 1, fields: 50, fieldSize: 64 * 1024 };
+
+function invalid(reason: string): BadRequestError {
+  return new BadRequestError('invalid_multipart', `The multipart body could not be read: ${reason}`);
+}
+
+export async function receiveUpload(
+  request: IncomingMessage,
+  options: { blobs: BlobStore; limitBytes: number },
+): Promise<ReceivedUpload> {
+  let parser: busboy.Busboy;
+  try {
+    // busboy marks a file truncated once it reaches fileSize, so one byte more tells "over the limit".
+    parser = busboy({ headers: request.headers, limits: { ...LIMITS, fileSize: options.limitBytes + 1 } });
+  } catch (error) {
+    throw invalid((error as Error).message);
+  }
+  const fields: Record<string, string[]> = {};
+  let staging: Promise<ReceivedFile & { truncated: boolean }> | undefined;
+  parser.on('field', (name, value) => (fields[name] ??= []).push(value));
+  parser.on('file', (name, stream, info) => {
+    if (name !== FILE_FIELD || staging) {
+      stream.resume();
+      return;
+    }
+    const staged = options.blobs.stage(stream).then((blob) => ({
+      blob,
+      filename: info.filename || null,
+      mimeType: info.mimeType || null,
+      truncated: stream.truncated === true,
+    }));
+    // Awaited below; until then a failure must not count as unhandled.
+    staged.catch(() => undefined);
+    staging = staged;
+  });
+
+  try {
+    await pipeline(request, parser);
+  } catch (error) {
+    await staging?.then((file) => file.blob.discard()).catch(() => undefined);
+    throw invalid((error as Error).message);
+  }
+  if (!staging) throw new ValidationError([{ path: 'body.file', message: 'A file is required', code: 'required' }]);
+  const { truncated, ...file } = await staging;
+  if (truncated) {
+    await file.blob.discard();
+    throw new PayloadTooLargeError(options.limitBytes);
+  }
+  return { file, fields };
+}

@@ -1,0 +1,182 @@
+// `npm run bench:ingest`: ingestion throughput, in the same run and on the same rows:
+//   - end to end: documents POSTed to the API, ingested by the workflow (Temporal) with the
+//     local embedder, written to PostgreSQL under RLS: chunks per second until every run closed;
+//   - the write path alone, rows per second: INSERT … SELECT as quarry_app under withTenant, and
+//     the ingestion's own two-step path (chunk rows, then vectors), against the baseline of a
+//     binary COPY of the same rows by the table owner into a copy of `chunks` without RLS.
+// Starts its own PostgreSQL and Temporal as `npm test` does, runs one warm-up round and RUNS
+// measured ones, prints the medians and writes them to bench/results/ingest.{json,md}.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import pg from 'pg';
+import pino from 'pino';
+import { startApiServer } from '../api/server.ts';
+import { loadConfig, projectRoot } from '../config.ts';
+import { createDatabasePool } from '../db/pool.ts';
+import { LocalHashEmbedder } from '../rag/embed/local-hash.ts';
+import { bundleWorkflows } from '../scripts/lib/bundle.ts';
+import { startRunStack } from '../scripts/lib/stack.ts';
+import { createTemporalClient } from '../temporal/client.ts';
+import { ingestionWorkflowId } from '../temporal/documents.ts';
+import { call } from '../test/api/harness.ts';
+import { createIngestionWorker } from '../worker.ts';
+import { chunkText, createCorpusModel, seededRandom } from './lib/corpus.ts';
+import { writeReport, type IngestReport, type RoundFigures } from './lib/ingest-report.ts';
+import { mapLimit, median } from './lib/stats.ts';
+import {
+  copyBaseline,
+  createCopyTable,
+  ingestionPath,
+  insertSelectPath,
+  producedChunks,
+  removeShadows,
+} from './lib/write-path.ts';
+
+interface Created {
+  readonly id: string;
+}
+interface LoginReply {
+  readonly token: string;
+  readonly user: Created;
+}
+
+const RUNS = 5;
+const DOCUMENTS = 24;
+const PARAGRAPHS = 60;
+const CONCURRENCY = 6;
+
+const started = Date.now();
+const localDir = path.join(projectRoot, '.local');
+const runDir = path.join(localDir, 'bench-runs', `ingest-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+mkdirSync(runDir, { recursive: true });
+
+const stack = await startRunStack(runDir, localDir);
+const cleanup: (() => Promise<unknown>)[] = [];
+let failed = true;
+try {
+  const config = loadConfig({
+    ...stack.env,
+    API_PORT: '0',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    BLOB_DIR: path.join(runDir, 'blobs'),
+  });
+  const logger = pino({ level: 'silent' });
+  const bundle = await bundleWorkflows(runDir);
+
+  const api = await startApiServer(config, logger);
+  cleanup.push(() => api.close());
+  const pool = await createDatabasePool(config.DATABASE_URL!, { maxPoolSize: 10 });
+  const temporal = await createTemporalClient(config);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
+  const worker = await createIngestionWorker({
+    config,
+    pool,
+    temporal,
+    connection,
+    logger,
+    workflowBundlePath: bundle,
+  });
+  const running = worker.run();
+  cleanup.push(async () => {
+    worker.shutdown();
+    await running;
+    await Promise.all([connection.close(), temporal.close(), pool.end()]);
+  });
+  const owner = new pg.Client({ connectionString: config.MIGRATION_DATABASE_URL });
+  await owner.connect();
+  cleanup.push(() => owner.end());
+  await createCopyTable(owner);
+
+  // A tenant and its owner, through the API as a client would.
+  const credentials = { email: `bench-${randomBytes(4).toString('hex')}@bench.test`, password: 'bench-password-1' };
+  await call(api, 'POST', '/v1/auth/register', { body: credentials });
+  const login = (await call(api, 'POST', '/v1/auth/login', { body: credentials })).body as LoginReply;
+  const { token } = login;
+  const tenant = (await call(api, 'POST', '/v1/tenants', { token, body: { name: 'Bench' } })).body as Created;
+  const tenantId = tenant.id;
+  const scope = { tenantId, userId: login.user.id };
+
+  const model = createCorpusModel(11);
+  const embedder = new LocalHashEmbedder({ model: config.EMBEDDING_MODEL, dimensions: config.EMBEDDING_DIMENSIONS });
+  const rounds: RoundFigures[] = [];
+  for (let round = 0; round <= RUNS; round++) {
+    const random = seededRandom(1000 + round);
+    const documents = Array.from({ length: DOCUMENTS }, (_, d) => ({
+      title: `Bench ${round}.${d}`,
+      text: Array.from({ length: PARAGRAPHS }, () => chunkText(model, random, Math.floor(random() * 400))).join('\n\n'),
+    }));
+
+    const e2eStart = performance.now();
+    const ids = await mapLimit(documents, CONCURRENCY, async (document) => {
+      const created = await call(api, 'POST', '/v1/documents', { token, tenantId, body: document });
+      if (created.status !== 201) throw new Error(`upload failed: ${JSON.stringify(created.body)}`);
+      return (created.body as Created).id;
+    });
+    await Promise.all(
+      ids.map((documentId) =>
+        temporal.client.workflow.getHandle(ingestionWorkflowId({ tenantId, documentId })).result(),
+      ),
+    );
+    const e2eSeconds = (performance.now() - e2eStart) / 1000;
+
+    const chunks = await producedChunks(pool, scope, ids);
+    const embedStart = performance.now();
+    await embedder.embed(chunks.map((chunk) => chunk.content));
+    const embedSeconds = (performance.now() - embedStart) / 1000;
+    const copySeconds = await copyBaseline(owner, scope, chunks);
+    const insertSeconds = await insertSelectPath(pool, scope, chunks);
+    const pathSeconds = await ingestionPath(pool, scope, chunks, config.EMBED_BATCH_SIZE);
+    await removeShadows(pool, scope);
+
+    const figures: RoundFigures = {
+      chunks: chunks.length,
+      endToEndChunksPerSecond: chunks.length / e2eSeconds,
+      localEmbedderChunksPerSecond: chunks.length / embedSeconds,
+      copyRowsPerSecond: chunks.length / copySeconds,
+      insertSelectRowsPerSecond: chunks.length / insertSeconds,
+      ingestionPathRowsPerSecond: chunks.length / pathSeconds,
+    };
+    console.error(`bench:ingest ${round === 0 ? 'warm-up' : `run ${round}/${RUNS}`}: ${JSON.stringify(figures)}`);
+    if (round > 0) rounds.push(figures);
+  }
+
+  const medianOf = (key: keyof RoundFigures) => median(rounds.map((figures) => figures[key]));
+  const report: IngestReport = {
+    generatedAt: new Date().toISOString(),
+    machine: {
+      cpus: `${os.cpus().length} CPUs`,
+      node: `Node ${process.version}`,
+      platform: `${os.platform()} ${os.arch()}`,
+    },
+    settings: {
+      runs: RUNS,
+      documentsPerRun: DOCUMENTS,
+      uploadConcurrency: CONCURRENCY,
+      chunkSize: config.CHUNK_SIZE,
+      chunkOverlap: config.CHUNK_OVERLAP,
+      embedBatchSize: config.EMBED_BATCH_SIZE,
+      embeddingModel: `${config.EMBEDDING_MODEL} (${config.EMBEDDING_DIMENSIONS} dimensions)`,
+    },
+    runs: rounds,
+    medians: {
+      chunks: medianOf('chunks'),
+      endToEndChunksPerSecond: medianOf('endToEndChunksPerSecond'),
+      localEmbedderChunksPerSecond: medianOf('localEmbedderChunksPerSecond'),
+      copyRowsPerSecond: medianOf('copyRowsPerSecond'),
+      insertSelectRowsPerSecond: medianOf('insertSelectRowsPerSecond'),
+      ingestionPathRowsPerSecond: medianOf('ingestionPathRowsPerSecond'),
+    },
+  };
+  const table = writeReport(path.join(projectRoot, 'bench', 'results'), report);
+  console.log(table);
+  failed = false;
+} finally {
+  for (const step of cleanup.reverse()) await step().catch((error: unknown) => console.error(error));
+  await stack.stop();
+  if (!failed) rmSync(runDir, { recursive: true, force: true });
+  console.error(`bench:ingest took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}

@@ -1,0 +1,189 @@
+// The documents table. Ingestion activities write it (job data is written by activities and by
+// nothing else); the API reads it. Every function takes a withTenant transaction, so row-level
+// security decides what is visible: the tenant's shared documents, and the caller's private ones.
+import { sql } from 'slonik';
+import { z } from 'zod';
+import type { TenantConnection } from '../with-tenant.ts';
+import { selectPage, type Page, type PageCursor } from './pagination.ts';
+
+export const DOCUMENT_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
+export const DOCUMENT_VISIBILITIES = ['tenant', 'private'] as const;
+export type DocumentVisibility = (typeof DOCUMENT_VISIBILITIES)[number];
+export const DOCUMENT_SOURCES = ['upload', 'text', 'gmail'] as const;
+export type DocumentSource = (typeof DOCUMENT_SOURCES)[number];
+
+export const DocumentRow = z.object({
+  id: z.uuid(),
+  tenantId: z.uuid(),
+  ownerUserId: z.uuid(),
+  visibility: z.enum(DOCUMENT_VISIBILITIES),
+  title: z.string(),
+  description: z.string(),
+  tags: z.array(z.string()),
+  source: z.enum(DOCUMENT_SOURCES),
+  filename: z.string().nullable(),
+  mimeType: z.string().nullable(),
+  byteSize: z.number().int(),
+  contentSha256: z.string(),
+  blobKey: z.string(),
+  status: z.enum(DOCUMENT_STATUSES),
+  error: z.string().nullable(),
+  activeVersion: z.number().int().nullable(),
+  latestVersion: z.number().int(),
+  chunkCount: z.number().int(),
+  metadata: z.record(z.string(), z.unknown()),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+export type DocumentRow = z.infer<typeof DocumentRow>;
+
+const columns = sql.fragment`
+  id, tenant_id AS "tenantId", owner_user_id AS "ownerUserId", visibility, title, description, tags, source,
+  filename, mime_type AS "mimeType", byte_size AS "byteSize", content_sha256 AS "contentSha256",
+  blob_key AS "blobKey", status, error, active_version AS "activeVersion", latest_version AS "latestVersion",
+  chunk_count AS "chunkCount", metadata, created_at AS "createdAt", updated_at AS "updatedAt"
+`;
+
+/** What the uploader said about a document, and where its bytes are. */
+export interface NewDocument {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly ownerUserId: string;
+  readonly visibility: DocumentVisibility;
+  readonly title: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly source: DocumentSource;
+  readonly filename: string | null;
+  readonly mimeType: string | null;
+  readonly byteSize: number;
+  readonly contentSha256: string;
+  readonly blobKey: string;
+}
+
+/**
+ * Inserts the document as `processing`. Returns null when it could not be inserted because a row
+ * already holds its id (a retried attempt) or its content in the same scope (a duplicate).
+ */
+export function insertDocument(tx: TenantConnection, doc: NewDocument): Promise<DocumentRow | null> {
+  return tx.maybeOne(sql.type(DocumentRow)`
+    INSERT INTO documents (id, tenant_id, owner_user_id, visibility, title, description, tags, source, filename,
+                           mime_type, byte_size, content_sha256, blob_key, status, latest_version)
+    VALUES (${doc.id}, ${doc.tenantId}, ${doc.ownerUserId}, ${doc.visibility}, ${doc.title}, ${doc.description},
+            ${sql.array(doc.tags, 'text')}, ${doc.source}, ${doc.filename}, ${doc.mimeType}, ${doc.byteSize},
+            ${doc.contentSha256}, ${doc.blobKey}, 'processing', 1)
+    ON CONFLICT DO NOTHING
+    RETURNING ${columns}
+  `);
+}
+
+export function findDocument(tx: TenantConnection, id: string): Promise<DocumentRow | null> {
+  return tx.maybeOne(sql.type(DocumentRow)`SELECT ${columns} FROM documents WHERE id = ${id}`);
+}
+
+/**
+ * The document that already holds this content in the scope a new one would share: the
+ * tenant's shared documents, or the owner's private ones.
+ */
+export function findDocumentByContent(
+  tx: TenantConnection,
+  scope: { tenantId: string; visibility: DocumentVisibility; ownerUserId: string; contentSha256: string },
+): Promise<DocumentRow | null> {
+  const owner =
+    scope.visibility === 'private' ? sql.fragment`AND owner_user_id = ${scope.ownerUserId}` : sql.fragment``;
+  return tx.maybeOne(sql.type(DocumentRow)`
+    SELECT ${columns} FROM documents
+    WHERE tenant_id = ${scope.tenantId} AND visibility = ${scope.visibility}
+      AND content_sha256 = ${scope.contentSha256} ${owner}
+  `);
+}
+
+/** Marks a new version as being built; search keeps serving the active one meanwhile. */
+export function startVersion(tx: TenantConnection, id: string, version: number): Promise<DocumentRow | null> {
+  return tx.maybeOne(sql.type(DocumentRow)`
+    UPDATE documents
+    SET status = 'processing', error = NULL, latest_version = GREATEST(latest_version, ${version}), updated_at = now()
+    WHERE id = ${id}
+    RETURNING ${columns}
+  `);
+}
+
+/** Keeps what extraction learnt about the source (format, title, pages…) beside the document. */
+export async function recordExtraction(
+  tx: TenantConnection,
+  id: string,
+  metadata: Record<string, string | number>,
+): Promise<void> {
+  await tx.query(sql.unsafe`
+    UPDATE documents SET metadata = metadata || ${sql.jsonb(metadata)}, updated_at = now() WHERE id = ${id}
+  `);
+}
+
+/**
+ * Switches search to `version`: the document becomes completed with that version's chunk count.
+ * Only the latest version may become active, so a stale run can never switch back.
+ */
+export function activateVersion(tx: TenantConnection, id: string, version: number): Promise<DocumentRow | null> {
+  return tx.maybeOne(sql.type(DocumentRow)`
+    UPDATE documents
+    SET active_version = ${version}, status = 'completed', error = NULL, updated_at = now(),
+        chunk_count = (SELECT count(*) FROM chunks WHERE document_id = ${id} AND version = ${version})
+    WHERE id = ${id} AND latest_version = ${version}
+    RETURNING ${columns}
+  `);
+}
+
+/**
+ * Ends a version's ingestion as failed or cancelled, with the reason; the active version stays.
+ * Returns the version still served (null if none), or null when there was nothing to settle.
+ */
+export function settleDocument(
+  tx: TenantConnection,
+  id: string,
+  outcome: { version: number; status: 'failed' | 'cancelled'; error: string },
+): Promise<{ activeVersion: number | null } | null> {
+  return tx.maybeOne(sql.type(z.object({ activeVersion: z.number().int().nullable() }))`
+    UPDATE documents SET status = ${outcome.status}, error = ${outcome.error}, updated_at = now()
+    WHERE id = ${id} AND latest_version = ${outcome.version} AND status = 'processing'
+    RETURNING active_version AS "activeVersion"
+  `);
+}
+
+/** Removes the document; its chunks go with it (ON DELETE CASCADE). */
+export async function deleteDocumentRow(tx: TenantConnection, id: string): Promise<boolean> {
+  const result = await tx.query(sql.unsafe`DELETE FROM documents WHERE id = ${id}`);
+  return result.rowCount > 0;
+}
+
+export interface DocumentFilters {
+  readonly status?: DocumentStatus;
+  readonly tag?: string;
+  readonly source?: DocumentSource;
+  readonly visibility?: DocumentVisibility;
+  readonly createdAfter?: Date;
+  readonly createdBefore?: Date;
+}
+
+/** A page of the tenant's visible documents, newest first. */
+export function listDocuments(
+  tx: TenantConnection,
+  tenantId: string,
+  query: DocumentFilters & { after?: PageCursor; limit: number },
+): Promise<Page<DocumentRow>> {
+  const conditions = [sql.fragment`tenant_id = ${tenantId}`];
+  if (query.status) conditions.push(sql.fragment`status = ${query.status}`);
+  if (query.tag) conditions.push(sql.fragment`tags @> ${sql.array([query.tag], 'text')}`);
+  if (query.source) conditions.push(sql.fragment`source = ${query.source}`);
+  if (query.visibility) conditions.push(sql.fragment`visibility = ${query.visibility}`);
+  if (query.createdAfter) conditions.push(sql.fragment`created_at >= ${sql.timestamp(query.createdAfter)}`);
+  if (query.createdBefore) conditions.push(sql.fragment`created_at < ${sql.timestamp(query.createdBefore)}`);
+  return selectPage(tx, {
+    table: 'documents',
+    row: DocumentRow,
+    columns,
+    conditions,
+    after: query.after,
+    limit: query.limit,
+  });
+}

@@ -1,0 +1,106 @@
+// Starting and stopping document jobs: what the API sends to Temporal, and the cancellation
+// the deletion workflow reuses. Workflow ids are derived from tenant and document, so one
+// document never has two ingestions at once and a repeated request attaches to the running job.
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
+import { JobKindKey, JobStatusKey, JobSubjectKey, TenantIdKey } from '../workflows/search-attributes.ts';
+import {
+  documentRegisteredUpdate,
+  ingestionProgressQuery,
+  workflowIdFor,
+  type DocumentDeletionInput,
+  type DocumentDeletionResult,
+  type DocumentRef,
+  type DocumentRegistration,
+  type IngestionInput,
+  type IngestionProgress,
+  type JobKind,
+} from '../workflows/shared.ts';
+import type { documentDeletionWorkflow, ingestionWorkflow } from '../workflows/index.ts';
+
+function queuedAttributes(kind: JobKind, document: DocumentRef): SearchAttributePair[] {
+  return [
+    { key: TenantIdKey, value: document.tenantId },
+    { key: JobKindKey, value: kind },
+    { key: JobSubjectKey, value: document.documentId },
+    { key: JobStatusKey, value: 'queued' },
+  ];
+}
+
+export function ingestionWorkflowId(document: Pick<DocumentRef, 'tenantId' | 'documentId'>): string {
+  return workflowIdFor('ingestion', document.tenantId, document.documentId);
+}
+
+/**
+ * Starts the ingestion of a version with update-with-start and answers once its first activity
+ * has written the document row. A new document attaches to its own run if the request is
+ * repeated; a reprocess refuses to start beside a running ingestion
+ * (WorkflowExecutionAlreadyStartedError). Gives up after `timeoutMs` (no ingestion worker
+ * answering); the run then still goes ahead once a worker polls the queue.
+ */
+export async function startIngestion(
+  client: Client,
+  input: IngestionInput,
+  options: { taskQueue: string; timeoutMs: number },
+): Promise<DocumentRegistration> {
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof ingestionWorkflow>('ingestionWorkflow', {
+    workflowId: ingestionWorkflowId(input.document),
+    taskQueue: options.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: input.upload ? 'USE_EXISTING' : 'FAIL',
+    typedSearchAttributes: queuedAttributes('ingestion', input.document),
+  });
+  return client.withDeadline(Date.now() + options.timeoutMs, () =>
+    client.workflow.executeUpdateWithStart(documentRegisteredUpdate, { startWorkflowOperation }),
+  );
+}
+
+/**
+ * Cancels the document's running ingestion and waits until it has closed (it records
+ * `cancelled` and removes the unfinished version on its way out), or for `waitMs` at most.
+ * False when none was running.
+ */
+export async function cancelIngestion(
+  client: Client,
+  document: DocumentRef,
+  options: { waitMs?: number } = {},
+): Promise<boolean> {
+  const handle = client.workflow.getHandle(ingestionWorkflowId(document));
+  try {
+    if ((await handle.describe()).status.name !== 'RUNNING') return false;
+    await handle.cancel();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+  const closed = () => handle.result();
+  const waitMs = options.waitMs;
+  // The run ends cancelled, which result() reports as an error: all that matters is that it ended.
+  await (waitMs === undefined ? closed() : client.withDeadline(Date.now() + waitMs, closed)).catch(() => undefined);
+  return true;
+}
+
+/** Where the document's running ingestion is, or null when none answers within `timeoutMs`. */
+export async function ingestionProgress(
+  client: Client,
+  document: DocumentRef,
+  timeoutMs: number,
+): Promise<IngestionProgress | null> {
+  const handle = client.workflow.getHandle(ingestionWorkflowId(document));
+  return client.withDeadline(Date.now() + timeoutMs, () => handle.query(ingestionProgressQuery)).catch(() => null);
+}
+
+/** Runs the deletion of a document (cancelling its ingestion first) and waits for it to finish. */
+export function deleteDocumentJob(
+  client: Client,
+  input: DocumentDeletionInput,
+  options: { taskQueue: string },
+): Promise<DocumentDeletionResult> {
+  return client.workflow.execute<typeof documentDeletionWorkflow>('documentDeletionWorkflow', {
+    workflowId: workflowIdFor('document-deletion', input.document.tenantId, input.document.documentId),
+    taskQueue: options.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: queuedAttributes('document-deletion', input.document),
+  });
+}

@@ -1,0 +1,89 @@
+// One ingestion run: builds one version of one document, step by step, each step an activity:
+// register (writes the document row) → extract → chunk → embed in batches (vectors written as
+// they come) → activate. Text and vectors stay in PostgreSQL and the blob store; only ids and
+// counts pass through history. The registration update completes as soon as the row exists,
+// so the API can answer 201 with it. A failure or cancellation ends the version with its
+// reason and leaves the previously active version serving.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { bookkeeping, documentStep, embeddingStep } from './activity-options.ts';
+import { failureReason, runJob } from './job.ts';
+import {
+  documentRegisteredUpdate,
+  ingestionProgressQuery,
+  type DocumentRegistration,
+  type IngestionInput,
+  type IngestionProgress,
+  type IngestionResult,
+} from './shared.ts';
+
+const { registerDocument, extractDocument, chunkDocument, activateDocument } =
+  proxyActivities<Activities>(documentStep);
+const { settleDocument } = proxyActivities<Activities>(bookkeeping);
+
+export async function ingestionWorkflow(input: IngestionInput): Promise<IngestionResult> {
+  const { embedChunks } = proxyActivities<Activities>({
+    ...embeddingStep,
+    ...(input.heartbeatTimeoutSeconds ? { heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000 } : {}),
+  });
+  let progress: IngestionProgress = { step: 'register', chunksEmbedded: 0, chunksTotal: 0 };
+  let registration: DocumentRegistration | undefined;
+  let ended = false;
+
+  setHandler(ingestionProgressQuery, () => progress);
+  setHandler(documentRegisteredUpdate, async () => {
+    await condition(() => registration !== undefined || ended);
+    if (!registration) {
+      throw ApplicationFailure.create({ message: 'The document could not be registered', nonRetryable: true });
+    }
+    return registration;
+  });
+
+  const { document, version } = input;
+  const spec = { tenantId: document.tenantId, kind: 'ingestion', subject: document.documentId } as const;
+  try {
+    return await runJob({ ...spec, createdBy: input.requestedBy }, async (job) => {
+      const target = { job, document, version };
+      try {
+        registration = await registerDocument({ ...target, upload: input.upload });
+        if (registration.duplicateOf) return { ...registration, chunks: 0 };
+
+        progress = { ...progress, step: 'extract' };
+        await extractDocument(target);
+
+        progress = { ...progress, step: 'chunk' };
+        let counts = await chunkDocument(target);
+
+        // One activity per batch, about six history events each: a document of up to ~1,500
+        // batches (EMBED_BATCH_SIZE × 1,500 chunks) stays well under the 10k-event limit.
+        progress = { step: 'embed', chunksTotal: counts.total, chunksEmbedded: counts.embedded };
+        while (counts.embedded < counts.total) {
+          counts = await embedChunks(target);
+          progress = { ...progress, chunksEmbedded: counts.embedded };
+        }
+
+        progress = { ...progress, step: 'activate' };
+        const chunks = await activateDocument(target);
+        progress = { ...progress, step: 'done' };
+        return { ...registration, chunks };
+      } catch (error) {
+        const outcome = isCancellation(error)
+          ? ({ status: 'cancelled', error: 'Cancelled on request' } as const)
+          : ({ status: 'failed', error: failureReason(error) } as const);
+        await CancellationScope.nonCancellable(() => settleDocument({ ...target, ...outcome }));
+        throw error;
+      }
+    });
+  } finally {
+    ended = true;
+    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  }
+}
