@@ -13,10 +13,18 @@ import { recordMetrics } from './middleware/metrics.ts';
 import { notFound } from './middleware/not-found.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { buildOpenApiDocument } from './openapi/document.ts';
+import { LocalBlobStore } from '../storage/local-blob-store.ts';
+import { createAnswerer } from '../rag/answer/factory.ts';
+import { createEmbedder } from '../rag/embed/factory.ts';
 import { createApiKeysRouter } from './routes/api-keys/router.ts';
+import { createAskRouter } from './routes/ask/router.ts';
 import { createAuthRouter } from './routes/auth/router.ts';
+import { createConversationsRouter } from './routes/conversations/router.ts';
+import { createDocumentsRouter } from './routes/documents/router.ts';
 import { createJobsRouter } from './routes/jobs/router.ts';
 import { createMembersRouter } from './routes/members/router.ts';
+import { createSearchRouter } from './routes/search/router.ts';
+import { createStatsRouter } from './routes/stats/router.ts';
 import { createSystemRouter } from './routes/system/router.ts';
 import { createTenantsRouter } from './routes/tenants/router.ts';
 
@@ -35,6 +43,9 @@ export function createApp(deps: ApiDeps): ApiApp {
       windowSeconds: config.LOGIN_WINDOW_SECONDS,
     }),
     metrics: createMetrics(),
+    blobs: new LocalBlobStore(config.BLOB_DIR),
+    embedder: deps.embedder ?? createEmbedder(config),
+    answerer: deps.answerer ?? createAnswerer(config),
   };
 
   const resources = [
@@ -43,6 +54,11 @@ export function createApp(deps: ApiDeps): ApiApp {
     createMembersRouter(),
     createApiKeysRouter(),
     createJobsRouter(),
+    createDocumentsRouter(),
+    createSearchRouter(),
+    createAskRouter(),
+    createConversationsRouter(),
+    createStatsRouter(),
   ];
   let document: object | undefined;
   const system = createSystemRouter({
@@ -55,7 +71,7 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.use(requestContext());
   app.use(recordMetrics());
   app.use(notFound());
-  app.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES }));
+  app.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES, streamed: ['multipart/form-data'] }));
   for (const router of [system, ...resources]) app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

@@ -9,6 +9,9 @@ import type { Config } from '../config.ts';
 import type { ApiKeyRole } from '../db/queries/api-keys.ts';
 import type { TenantRole } from '../db/queries/memberships.ts';
 import type { TenantConnection } from '../db/with-tenant.ts';
+import type { Answerer } from '../rag/answer/answerer.ts';
+import type { Embedder } from '../rag/embed/embedder.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
 import type { LoginLimiter } from './auth/login-limiter.ts';
 import type { PasswordHasher } from './auth/passwords.ts';
 import type { TokenService } from './auth/tokens.ts';
@@ -21,6 +24,10 @@ export interface ApiDeps {
   readonly pool: DatabasePool;
   readonly temporal: Client;
   readonly logger: Logger;
+  /** Embeds search queries; by default the provider the configuration names. */
+  readonly embedder?: Embedder;
+  /** Writes answers; by default a chat model when one is configured, else extractive answers. */
+  readonly answerer?: Answerer;
 }
 
 /** What every request can reach through ctx.services. */
@@ -29,6 +36,10 @@ export interface ApiServices extends ApiDeps {
   readonly passwords: PasswordHasher;
   readonly loginLimiter: LoginLimiter;
   readonly metrics: Metrics;
+  /** Where uploads stream to. */
+  readonly blobs: BlobStore;
+  readonly embedder: Embedder;
+  readonly answerer: Answerer;
 }
 
 /** A person signed in with an access token. */

@@ -101,3 +101,17 @@ export class ServiceUnavailableError extends ApiError {
     super(503, code, message, details);
   }
 }
+
+/** Thrown when a model provider (embeddings, chat) is rate limiting or failing; retry after retryAfterSeconds. */
+export class ProviderUnavailableError extends ServiceUnavailableError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('provider_unavailable', 'The model provider is unavailable; try again later', { retryAfterSeconds });
+  }
+}
+
+/** Thrown when a model provider rejects the request made of it, or answers with something unusable. */
+export class BadGatewayError extends ApiError {
+  constructor(code: string, message: string, details?: ErrorDetails) {
+    super(502, code, message, details);
+  }
+}

@@ -8,6 +8,7 @@ import {
   BadRequestError,
   MethodNotAllowedError,
   PayloadTooLargeError,
+  ProviderUnavailableError,
   TooManyRequestsError,
   UnsupportedMediaTypeError,
 } from '../errors.ts';
@@ -47,7 +48,9 @@ export function errorHandler(options: { bodyLimitBytes: number }): AppMiddleware
       }
       ctx.status = error.status;
       ctx.body = { error: { code: error.code, message: error.message, details: error.details } };
-      if (error instanceof TooManyRequestsError) ctx.set('Retry-After', String(error.retryAfterSeconds));
+      if (error instanceof TooManyRequestsError || error instanceof ProviderUnavailableError) {
+        ctx.set('Retry-After', String(error.retryAfterSeconds));
+      }
       if (error instanceof MethodNotAllowedError) ctx.set('Allow', error.allowed.join(', '));
       if (error.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
     }

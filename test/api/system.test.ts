@@ -54,6 +54,8 @@ test('openapi.json documents every route the routers serve', async (t) => {
   );
   t.deepEqual(operations.sort(), [
     'DELETE /v1/api-keys/{apiKeyId}',
+    'DELETE /v1/conversations/{conversationId}',
+    'DELETE /v1/documents/{documentId}',
     'DELETE /v1/tenants/{tenantId}/members/{userId}',
     'GET /healthz',
     'GET /metrics',
@@ -61,16 +63,28 @@ test('openapi.json documents every route the routers serve', async (t) => {
     'GET /readyz',
     'GET /v1/api-keys',
     'GET /v1/auth/me',
+    'GET /v1/conversations',
+    'GET /v1/conversations/{conversationId}',
+    'GET /v1/documents',
+    'GET /v1/documents/{documentId}',
+    'GET /v1/documents/{documentId}/content',
     'GET /v1/jobs',
     'GET /v1/jobs/{jobId}',
+    'GET /v1/stats',
     'GET /v1/tenants',
     'GET /v1/tenants/{tenantId}/members',
     'PATCH /v1/tenants/{tenantId}/members/{userId}',
     'POST /v1/api-keys',
+    'POST /v1/ask',
     'POST /v1/auth/login',
     'POST /v1/auth/logout',
     'POST /v1/auth/register',
+    'POST /v1/conversations',
+    'POST /v1/documents',
+    'POST /v1/documents/{documentId}/cancel',
+    'POST /v1/documents/{documentId}/reprocess',
     'POST /v1/jobs/maintenance',
+    'POST /v1/search',
     'POST /v1/tenants',
     'POST /v1/tenants/{tenantId}/members',
   ]);
@@ -81,4 +95,6 @@ test('openapi.json documents every route the routers serve', async (t) => {
   t.deepEqual(jobs.security, [{ bearer: [] }, { apiKey: [] }]);
   t.true(jobs.parameters.some((parameter: { name: string; in: string }) => parameter.name === 'x-tenant-id'));
   t.truthy(reply.body.components.schemas.Error);
+  const upload = reply.body.paths['/v1/documents'].post;
+  t.deepEqual(Object.keys(upload.requestBody.content).sort(), ['application/json', 'multipart/form-data']);
 });

@@ -1,0 +1,54 @@
+// Contract of POST /v1/ask: a question answered from the tenant's documents, with [n]
+// citations resolved to the chunks they point at; within a conversation, the turn is kept.
+import { z } from 'zod';
+import { Citation as CitationRow, ContextRef as ContextRefRow } from '../../../db/queries/messages.ts';
+import type { Contract } from '../../openapi/contract.ts';
+import { Uuid } from '../../schemas.ts';
+import { ChunkLocation, Filters, Question } from '../search/schema.ts';
+
+export const Citation = CitationRow.extend({ location: ChunkLocation }).meta({
+  id: 'Citation',
+  description: 'A chunk the answer cites as [n]',
+});
+
+export const ContextRef = ContextRefRow.extend({ location: ChunkLocation }).meta({
+  id: 'ContextChunk',
+  description: 'A chunk the answer was written from, numbered [n] as the answer would cite it',
+});
+
+export const Usage = z
+  .object({ promptTokens: z.number().int(), completionTokens: z.number().int() })
+  .meta({ id: 'TokenUsage', description: 'Zero for extractive answers' });
+
+export const AskResponse = z
+  .object({
+    answer: z.string(),
+    extractive: z.boolean().meta({
+      description: 'True when the answer quotes the chunks (no language model configured), false when a model wrote it',
+    }),
+    model: z.string(),
+    usage: Usage,
+    citations: z.array(Citation),
+    context: z.array(ContextRef),
+    conversationId: Uuid.nullable(),
+    messageId: Uuid.nullable().meta({ description: 'The assistant message recorded in the conversation' }),
+  })
+  .meta({ id: 'AskResponse' });
+export type AskResponse = z.infer<typeof AskResponse>;
+
+export const Ask = {
+  summary: 'Answer a question from the tenant’s documents, with citations',
+  description:
+    'Hybrid search finds the k best chunks, which are the only context of the answer. With an OpenAI-compatible ' +
+    'endpoint configured a language model writes the answer; otherwise it is extractive (quoted sentences). ' +
+    'Given a conversationId (of the caller’s own conversation), the question and the answer are appended to it, ' +
+    'and its earlier turns are the model’s history.',
+  body: z.strictObject({
+    question: Question,
+    k: z.number().int().min(1).max(20).default(5),
+    conversationId: Uuid.optional(),
+    filters: Filters.optional(),
+  }),
+  responses: { 200: { description: 'The answer', schema: AskResponse } },
+  errors: [404],
+} satisfies Contract;

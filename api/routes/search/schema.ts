@@ -1,0 +1,88 @@
+// Contract of POST /v1/search, and the shapes /v1/ask shares with it: the filters, a chunk's
+// location, and a search result with the score of each leg.
+import { z } from 'zod';
+import { DOCUMENT_SOURCES } from '../../../db/queries/documents.ts';
+import { ChunkLocation as ChunkLocationRow } from '../../../db/queries/search/hits.ts';
+import type { SearchFilters } from '../../../db/queries/search/filters.ts';
+import { SEARCH_MODES } from '../../../db/queries/search/retrieve.ts';
+import type { Contract } from '../../openapi/contract.ts';
+import { Timestamp, Uuid } from '../../schemas.ts';
+
+const Tag = z.string().trim().min(1).max(100);
+const Tags = z.array(Tag).min(1).max(50);
+
+export const Filters = z
+  .strictObject({
+    documentIds: z.array(Uuid).min(1).max(100).optional().meta({ description: 'Only these documents' }),
+    tags: z
+      .strictObject({
+        any: Tags.optional().meta({ description: 'Documents with at least one of these tags' }),
+        all: Tags.optional().meta({ description: 'Documents with every one of these tags' }),
+      })
+      .optional(),
+    createdAfter: Timestamp.optional().meta({ description: 'Documents created at or after this instant' }),
+    createdBefore: Timestamp.optional().meta({ description: 'Documents created before this instant' }),
+    sources: z.array(z.enum(DOCUMENT_SOURCES)).min(1).optional().meta({ description: 'How the documents came in' }),
+  })
+  .meta({ id: 'SearchFilters', description: 'Every filter given must hold; unknown keys are refused' });
+export type Filters = z.infer<typeof Filters>;
+
+/** The filters as the search queries take them. */
+export function searchFilters(filters: Filters | undefined): SearchFilters {
+  if (!filters) return {};
+  const { createdAfter, createdBefore, ...rest } = filters;
+  return {
+    ...rest,
+    ...(createdAfter ? { createdAfter: new Date(createdAfter) } : {}),
+    ...(createdBefore ? { createdBefore: new Date(createdBefore) } : {}),
+  };
+}
+
+export const ChunkLocation = ChunkLocationRow.meta({
+  id: 'ChunkLocation',
+  description: 'Where the chunk sits in its document: page (PDF), nearest heading, character offsets',
+});
+
+const LegScore = z.object({
+  score: z.number(),
+  rank: z.number().int().positive().meta({ description: '1-based position in that leg' }),
+});
+
+export const SearchResult = z
+  .object({
+    chunkId: Uuid,
+    documentId: Uuid,
+    title: z.string(),
+    version: z.number().int().meta({ description: 'The document version the chunk belongs to (the active one)' }),
+    text: z.string(),
+    location: ChunkLocation,
+    score: z.number().meta({ description: 'What the results are ordered by: the fused score in hybrid mode' }),
+    scores: z.object({
+      fused: z.number().nullable().meta({ description: 'Reciprocal rank fusion score (hybrid mode)' }),
+      dense: LegScore.nullable().meta({ description: 'Cosine similarity, when the dense leg returned the chunk' }),
+      lexical: LegScore.nullable().meta({ description: 'ts_rank_cd, when the lexical leg returned the chunk' }),
+    }),
+  })
+  .meta({ id: 'SearchResult' });
+export type SearchResult = z.infer<typeof SearchResult>;
+
+export const SearchResponse = z
+  .object({ mode: z.enum(SEARCH_MODES), k: z.number().int(), results: z.array(SearchResult) })
+  .meta({ id: 'SearchResponse' });
+export type SearchResponse = z.infer<typeof SearchResponse>;
+
+export const Question = z.string().trim().min(1).max(2000);
+
+export const Search = {
+  summary: 'Search the tenant’s documents (and the caller’s private ones)',
+  description:
+    'Dense (embedding similarity), lexical (PostgreSQL full-text search, web-search syntax) or hybrid, which ' +
+    'fuses both with reciprocal rank fusion. Only the active version of each document is searched.',
+  body: z.strictObject({
+    query: Question,
+    k: z.number().int().min(1).max(50).default(10),
+    mode: z.enum(SEARCH_MODES).default('hybrid'),
+    filters: Filters.optional(),
+  }),
+  responses: { 200: { description: 'The best k chunks, best first', schema: SearchResponse } },
+} satisfies Contract;

@@ -1,0 +1,121 @@
+// What the search benchmark measures for one tenant: recall@k of the dense search the API
+// runs (and of a plain index scan) against exact search over the same candidates, and the
+// latency of one search call (a withTenant transaction, as a request makes it) per mode,
+// beside an unfiltered index search of the whole table by a role that bypasses RLS.
+import { sql, type DatabasePool } from 'slonik';
+import { denseSearch, setIndexScan, type DenseQuery, type DenseStrategy } from '../../db/queries/search/dense.ts';
+import { ChunkHit, hitColumns } from '../../db/queries/search/hits.ts';
+import { search, type SearchMode } from '../../db/queries/search/retrieve.ts';
+import { withTenant } from '../../db/with-tenant.ts';
+import type { LocalHashEmbedder } from '../../rag/embed/local-hash.ts';
+import { toPgVector } from '../../rag/retrieve/pgvector.ts';
+import { queryText, seededRandom, type CorpusModel } from './corpus.ts';
+import type { LoadedTenant } from './dataset.ts';
+import { mean } from './stats.ts';
+
+export const K = 10;
+
+export interface BenchQuery {
+  readonly text: string;
+  readonly vector: number[];
+}
+
+/** Queries about the topics of the tenant's own documents. */
+export function tenantQueries(
+  model: CorpusModel,
+  embedder: LocalHashEmbedder,
+  tenant: LoadedTenant,
+  count: number,
+  seed: number,
+): BenchQuery[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const text = queryText(model, random, tenant.topics[Math.floor(random() * tenant.topics.length)]!);
+    return { text, vector: embedder.embedOne(text) };
+  });
+}
+
+export interface RecallFigures {
+  /** Mean recall@k of the search the API runs. */
+  readonly recall: number;
+  /** Mean recall@k of a plain index scan (ef_search 40, no iterative scan): the trap. */
+  readonly plainRecall: number;
+  /** How the API's search chose to search, per query. */
+  readonly strategies: Readonly<Partial<Record<DenseStrategy, number>>>;
+}
+
+export async function measureRecall(
+  pool: DatabasePool,
+  embedder: LocalHashEmbedder,
+  tenant: LoadedTenant,
+  queries: readonly BenchQuery[],
+): Promise<RecallFigures> {
+  const context = { tenantId: tenant.tenantId, userId: tenant.userId };
+  const recalls: number[] = [];
+  const plainRecalls: number[] = [];
+  const strategies: Partial<Record<DenseStrategy, number>> = {};
+  for (const query of queries) {
+    const base: DenseQuery = { tenantId: tenant.tenantId, vector: query.vector, model: embedder.model, k: K };
+    const dense = (extra: Partial<DenseQuery>) =>
+      withTenant(pool, context, (tx) => denseSearch(tx, { ...base, ...extra }));
+    const exact = await dense({ strategy: 'exact' });
+    const auto = await dense({ strategy: 'auto' });
+    const plain = await dense({ strategy: 'index', tuning: { iterativeScan: 'off', efSearch: 40 } });
+    const truth = new Set(exact.hits.map((hit) => hit.chunkId));
+    const recall = (hits: readonly ChunkHit[]) =>
+      truth.size === 0 ? 1 : hits.filter((hit) => truth.has(hit.chunkId)).length / truth.size;
+    recalls.push(recall(auto.hits));
+    plainRecalls.push(recall(plain.hits));
+    strategies[auto.strategy] = (strategies[auto.strategy] ?? 0) + 1;
+  }
+  return { recall: mean(recalls), plainRecall: mean(plainRecalls), strategies };
+}
+
+async function timed(task: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await task();
+  return performance.now() - started;
+}
+
+/** Milliseconds of one search call as the API's search runs it in `mode`. */
+export function timeSearch(
+  pool: DatabasePool,
+  embedder: LocalHashEmbedder,
+  tenant: LoadedTenant,
+  query: BenchQuery,
+  mode: SearchMode,
+): Promise<number> {
+  const context = { tenantId: tenant.tenantId, userId: tenant.userId };
+  return timed(() =>
+    withTenant(pool, context, (tx) =>
+      search(tx, embedder, { tenantId: tenant.tenantId, query: query.text, k: K, mode }),
+    ),
+  );
+}
+
+/**
+ * Milliseconds of the same index search over the whole table, with no tenant to filter by:
+ * `superuser` bypasses row-level security. The query embeds its text as the API's does.
+ */
+export function timeUnfiltered(
+  superuser: DatabasePool,
+  embedder: LocalHashEmbedder,
+  query: BenchQuery,
+): Promise<number> {
+  return timed(() =>
+    withTenant(superuser, {}, async (tx) => {
+      const vector = toPgVector(embedder.embedOne(query.text));
+      await setIndexScan(tx, K);
+      return tx.any(sql.type(ChunkHit)`
+        WITH nearest AS MATERIALIZED (
+          SELECT ${hitColumns}, (c.embedding::vector(384) <=> ${vector}::vector(384)) AS distance
+          FROM chunks c JOIN documents d ON d.id = c.document_id AND d.active_version = c.version
+          WHERE c.embedding_dims = 384 AND c.embedding_model = ${embedder.model}
+          ORDER BY c.embedding::vector(384) <=> ${vector}::vector(384)
+          LIMIT ${K}
+        )
+        SELECT *, 1 - distance AS score FROM nearest ORDER BY distance
+      `);
+    }),
+  );
+}

@@ -1,0 +1,163 @@
+// `npm run bench:search [-- --chunks N --runs R --queries Q]`: tenant-correct search at scale.
+//   - recall@10 of the dense search the API runs, against exact search, for tenants holding
+//     0.1%, 1%, 10% and 50% of the chunks (and of a plain HNSW scan, to show the trap);
+//   - p95 latency of a tenant's dense search against an unfiltered index search of the table;
+//   - p95 latency of hybrid search against dense search, with the lexical leg as row-level
+//     security leaves it, and again with `ts_match_vq` marked LEAKPROOF by a superuser.
+// Brings its own PostgreSQL (like `npm test`; no Temporal is needed), loads the data set as the
+// runtime role under each tenant's context, builds the indexes once, runs one warm-up round
+// and `runs` measured ones, prints the tables and writes bench/results/search.{json,md}.
+import { mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql, type DatabasePool } from 'slonik';
+import { projectRoot } from '../config.ts';
+import { runMigrations } from '../db/migrate.ts';
+import { createDatabasePool } from '../db/pool.ts';
+import { DENSE_TUNING } from '../db/queries/search/dense.ts';
+import { legDepth } from '../db/queries/search/retrieve.ts';
+import { LocalHashEmbedder } from '../rag/embed/local-hash.ts';
+import { freePort, startLocalPostgres } from '../scripts/lib/stack.ts';
+import { ensureToolchain } from '../scripts/lib/toolchain.ts';
+import { createCorpusModel } from './lib/corpus.ts';
+import { loadDataset, planTenants, type LoadedTenant } from './lib/dataset.ts';
+import { withDeferredIndexes } from './lib/indexes.ts';
+import { K, measureRecall, tenantQueries, timeSearch, timeUnfiltered, type BenchQuery } from './lib/search-measure.ts';
+import { writeReport, type TenantFigures } from './lib/search-report.ts';
+import { median, percentile } from './lib/stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    chunks: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '5' },
+    queries: { type: 'string', default: '40' },
+  },
+});
+const CHUNKS = Number(args.chunks);
+const RUNS = Number(args.runs);
+const QUERIES = Number(args.queries);
+const SEED = 20261123;
+const SERIES = ['dense', 'unfiltered', 'lexical', 'hybrid', 'lexicalLeakproof', 'hybridLeakproof'] as const;
+type Series = (typeof SERIES)[number];
+
+const started = Date.now();
+const log = (line: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const localDir = path.join(projectRoot, '.local');
+const runDir = path.join(localDir, 'bench-runs', `search-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+mkdirSync(runDir, { recursive: true });
+
+const { pgBin } = ensureToolchain(localDir, log);
+const database = await startLocalPostgres({ pgBin, dir: runDir, port: await freePort(), log });
+const superuserUrl = new URL(database.postgres.superuserUrl);
+superuserUrl.pathname = '/quarry';
+const pools: DatabasePool[] = [];
+let failed = true;
+try {
+  await runMigrations(database.migrationUrl);
+  const app = await createDatabasePool(database.databaseUrl, { maxPoolSize: 4, statementTimeoutMs: 600_000 });
+  const superuser = await createDatabasePool(superuserUrl.toString(), { maxPoolSize: 1 });
+  pools.push(app, superuser);
+  const embedder = new LocalHashEmbedder();
+  const model = createCorpusModel(SEED);
+
+  log(`loading ${CHUNKS.toLocaleString('en-US')} chunks`);
+  let loadSeconds = 0;
+  const { result: tenants, builds } = await withDeferredIndexes(database.migrationUrl, async () => {
+    const loadStarted = performance.now();
+    let reported = 0;
+    const loaded = await loadDataset(app, embedder, model, planTenants(CHUNKS), SEED, (done, total) => {
+      if (done < reported + total / 10 && done < total) return;
+      reported = done;
+      log(`  ${done}/${total} documents`);
+    });
+    loadSeconds = (performance.now() - loadStarted) / 1000;
+    log(`loaded in ${loadSeconds.toFixed(0)} s; building the HNSW and GIN indexes`);
+    return loaded;
+  });
+  log(`indexes built: ${builds.map((b) => `${b.name} ${b.seconds.toFixed(1)} s`).join(', ')}`);
+
+  const measured = tenants.filter((tenant) => tenant.measured);
+  const queries = new Map<LoadedTenant, BenchQuery[]>(
+    measured.map((tenant, i) => [tenant, tenantQueries(model, embedder, tenant, QUERIES, SEED + i)]),
+  );
+  const recall = new Map<LoadedTenant, Awaited<ReturnType<typeof measureRecall>>>();
+  for (const tenant of measured) {
+    recall.set(tenant, await measureRecall(app, embedder, tenant, queries.get(tenant)!));
+    log(`recall ${tenant.label}: ${recall.get(tenant)!.recall.toFixed(3)}`);
+  }
+
+  const setLeakproof = (on: boolean) =>
+    superuser.query(
+      on
+        ? sql.unsafe`ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF`
+        : sql.unsafe`ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) NOT LEAKPROOF`,
+    );
+  const timeOne = (tenant: LoadedTenant, query: BenchQuery, series: Series): Promise<number> => {
+    if (series === 'unfiltered') return timeUnfiltered(superuser, embedder, query);
+    const mode = series === 'lexicalLeakproof' ? 'lexical' : series === 'hybridLeakproof' ? 'hybrid' : series;
+    return timeSearch(app, embedder, tenant, query, mode);
+  };
+  // runs[r][tenant][series] = p95 in ms. Each query is timed in every series back to back, so
+  // that all see the same caches. Round 0 warms them and is not kept.
+  const runs: Record<string, Record<string, number>>[] = [];
+  for (const [phase, series] of [
+    ['as row-level security leaves it', ['dense', 'unfiltered', 'lexical', 'hybrid']],
+    ['with ts_match_vq LEAKPROOF', ['lexicalLeakproof', 'hybridLeakproof']],
+  ] as const) {
+    if (phase !== 'as row-level security leaves it') await setLeakproof(true);
+    for (let round = 0; round <= RUNS; round++) {
+      for (const tenant of measured) {
+        const times = new Map<Series, number[]>(series.map((name) => [name, []]));
+        for (const query of queries.get(tenant)!) {
+          for (const name of series) times.get(name)!.push(await timeOne(tenant, query, name));
+        }
+        if (round === 0) continue;
+        for (const [name, values] of times)
+          ((runs[round - 1] ??= {})[tenant.label] ??= {})[name] = percentile(values, 0.95);
+      }
+      log(`latency ${phase}: ${round === 0 ? 'warm-up' : `run ${round}/${RUNS}`} done`);
+    }
+  }
+  await setLeakproof(false);
+
+  const figures: TenantFigures[] = measured.map((tenant) => {
+    const p95 = Object.fromEntries(
+      SERIES.map((name) => [name, median(runs.map((run) => run[tenant.label]![name]!))]),
+    ) as Record<Series, number>;
+    const { recall: tenantRecall, plainRecall, strategies } = recall.get(tenant)!;
+    return {
+      label: tenant.label,
+      share: tenant.share,
+      chunks: tenant.chunks,
+      strategies,
+      recall: tenantRecall,
+      plainRecall,
+      p95,
+    };
+  });
+  const report = {
+    generatedAt: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      'load average at the end': os.loadavg()[0]!.toFixed(2),
+      postgres: 'the pinned wheel (PostgreSQL 18, pgvector 0.8)',
+      'total time': `${((Date.now() - started) / 1000).toFixed(0)} s`,
+    },
+    settings: { k: K, queriesPerTenant: QUERIES, runs: RUNS, hybridLegDepth: legDepth(K), dense: DENSE_TUNING },
+    load: {
+      chunks: tenants.reduce((sum, tenant) => sum + tenant.chunks, 0),
+      seconds: loadSeconds,
+      indexBuilds: Object.fromEntries(builds.map((build) => [build.name, build.seconds])),
+    },
+    tenants: figures,
+    runs,
+  };
+  console.log(writeReport(report, path.join(projectRoot, 'bench', 'results')));
+  failed = false;
+} finally {
+  await Promise.all(pools.map((pool) => pool.end()));
+  database.postgres.stop();
+  if (!failed) rmSync(runDir, { recursive: true, force: true });
+  else console.error(`bench: files of the failed run kept in ${runDir}`);
+}

@@ -1,0 +1,159 @@
+// Dense, lexical and hybrid search against the real tables under row-level security, as the
+// runtime role: what each mode finds, what the filters keep, and what no caller may ever see
+// (another tenant's chunks, another member's private document, a version not yet active).
+import anyTest, { type TestFn } from 'ava';
+import { sql, type DatabasePool } from 'slonik';
+import { search, type SearchRequest, type SearchResult } from '../../db/queries/search/retrieve.ts';
+import { withTenant } from '../../db/with-tenant.ts';
+import { addMember, createTenantWithOwner, createUser } from '../helpers/fixtures.ts';
+import { appPool } from '../helpers/stack.ts';
+import { embedder, seedSearchWorld, TEXT, type Party, type SearchWorld } from './world.ts';
+
+interface Context {
+  pool: DatabasePool;
+  world: SearchWorld;
+  /** Tenant A's owner, who also owns the private salary review. */
+  alice: Party;
+  /** A member of tenant A. */
+  mia: Party;
+  /** Tenant B's owner. */
+  bob: Party;
+}
+
+const test = anyTest as TestFn<Context>;
+
+test.before(async (t) => {
+  const pool = await appPool();
+  const a = await createTenantWithOwner(pool);
+  const b = await createTenantWithOwner(pool);
+  const member = await createUser(pool);
+  await addMember(pool, { tenantId: a.tenantId, userId: member.userId, role: 'member' });
+  const alice = { tenantId: a.tenantId, userId: a.userId };
+  const bob = { tenantId: b.tenantId, userId: b.userId };
+  const world = await seedSearchWorld(pool, alice, bob);
+  t.context = { pool, world, alice, bob, mia: { tenantId: a.tenantId, userId: member.userId } };
+});
+
+test.after.always(async (t) => {
+  await t.context.pool?.end();
+});
+
+type Query = Omit<SearchRequest, 'tenantId' | 'k' | 'mode'> & Partial<Pick<SearchRequest, 'k' | 'mode'>>;
+
+function run(t: { context: Context }, who: Party, query: Query): Promise<readonly SearchResult[]> {
+  return withTenant(t.context.pool, who, async (tx) => {
+    const found = await search(tx, embedder, { tenantId: who.tenantId, k: 10, mode: 'hybrid', ...query });
+    return found.results;
+  });
+}
+
+const ids = (results: readonly SearchResult[]) => results.map((result) => result.hit.chunkId);
+const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
+
+test('dense search ranks the chunk that answers the question first', async (t) => {
+  const results = await run(t, t.context.mia, { query: 'when are apple trees pruned', mode: 'dense' });
+  const [first] = results;
+  t.is(first?.hit.chunkId, t.context.world.handbook.pruning);
+  t.deepEqual(first?.hit.title, 'Orchard handbook');
+  t.like(first?.hit, { page: 1, heading: 'Pruning', startOffset: 0, endOffset: TEXT.pruning.length, version: 1 });
+  t.is(first?.hit.text, TEXT.pruning);
+  t.true(first!.score > 0 && first!.score <= 1);
+  t.deepEqual(first?.legs, { dense: { rank: 1, score: first!.score } });
+});
+
+test('lexical search matches the words, in web-search syntax', async (t) => {
+  const { world, mia } = t.context;
+  t.deepEqual(ids(await run(t, mia, { query: '"codling moth"', mode: 'lexical' })), [world.handbook.pests]);
+  const either = await run(t, mia, { query: 'irrigation or lighthouse', mode: 'lexical' });
+  t.deepEqual(sorted(ids(either)), sorted([world.handbook.irrigation, world.log.lamp]));
+  t.deepEqual(ids(await run(t, mia, { query: 'moth -pheromone', mode: 'lexical' })), []);
+  t.true(either.every((result) => result.score > 0 && result.legs.lexical?.score === result.score));
+});
+
+test('hybrid search fuses both legs and keeps the score and rank of each', async (t) => {
+  const [first, ...rest] = await run(t, t.context.mia, { query: 'pheromone traps for the moth' });
+  t.is(first?.hit.chunkId, t.context.world.handbook.pests);
+  const legs = first!.legs;
+  t.is(legs.dense?.rank, 1);
+  t.is(legs.lexical?.rank, 1);
+  t.true(legs.dense!.score > 0 && legs.lexical!.score > 0);
+  t.is(first?.score, 2 / 61);
+  // Chunks only the dense leg found are still there, ranked below.
+  t.true(rest.length > 0);
+  t.true(rest.every((result) => result.legs.lexical === undefined && result.legs.dense !== undefined));
+  t.true(rest.every((result) => result.score < first!.score));
+});
+
+test('only the active version of a document is served', async (t) => {
+  const { world, mia } = t.context;
+  for (const mode of ['dense', 'lexical', 'hybrid'] as const) {
+    const results = await run(t, mia, { query: 'tides recalculated with the new harbour gauge', mode, k: 50 });
+    t.false(ids(results).includes(world.tides.v2), mode);
+    t.true(
+      results.every((result) => result.hit.version === 1),
+      mode,
+    );
+  }
+  const [first] = await run(t, mia, { query: 'high tide at the harbour', mode: 'lexical' });
+  t.is(first?.hit.chunkId, world.tides.v1);
+});
+
+test('filters keep the chunks of matching documents only', async (t) => {
+  const { world, mia, pool } = t.context;
+  const docsOf = async (filters: Query['filters']) =>
+    sorted(
+      (await run(t, mia, { query: 'apple tree lighthouse keeper tide', mode: 'dense', k: 50, filters })).map(
+        (result) => result.hit.documentId,
+      ),
+    );
+  const all = [world.handbook.documentId, world.log.documentId, world.tides.documentId];
+  t.deepEqual(await docsOf({}), sorted(all));
+  t.deepEqual(await docsOf({ tags: { any: ['history', 'nothing'] } }), sorted([world.log.documentId]));
+  t.deepEqual(await docsOf({ tags: { all: ['farming', 'guide'] } }), sorted([world.handbook.documentId]));
+  t.deepEqual(await docsOf({ tags: { all: ['farming', 'history'] } }), []);
+  t.deepEqual(await docsOf({ documentIds: [world.tides.documentId] }), sorted([world.tides.documentId]));
+  t.deepEqual(await docsOf({ sources: ['upload'] }), sorted([world.log.documentId]));
+
+  await withTenant(pool, mia, (tx) =>
+    tx.query(sql.unsafe`UPDATE documents SET created_at = '2020-06-01T00:00:00Z' WHERE id = ${world.log.documentId}`),
+  );
+  const cut = new Date('2021-01-01T00:00:00Z');
+  t.deepEqual(await docsOf({ createdBefore: cut }), sorted([world.log.documentId]));
+  t.deepEqual(await docsOf({ createdAfter: cut }), sorted([world.handbook.documentId, world.tides.documentId]));
+  // Filters apply to the lexical leg as well.
+  const lexical = await run(t, mia, { query: 'keeper', mode: 'lexical', filters: { createdAfter: cut } });
+  t.deepEqual(lexical, []);
+});
+
+test('a private document is found by its owner and by no other member', async (t) => {
+  const { world, alice, mia } = t.context;
+  for (const mode of ['dense', 'lexical', 'hybrid'] as const) {
+    const mine = await run(t, alice, { query: 'salary review bonus pool', mode });
+    t.is(mine[0]?.hit.chunkId, world.salary.chunkId, mode);
+    const theirs = await run(t, mia, { query: 'salary review bonus pool', mode, k: 50 });
+    t.false(ids(theirs).includes(world.salary.chunkId), mode);
+  }
+});
+
+test('another tenant’s chunks never appear, however closely they match', async (t) => {
+  const { world, mia, bob } = t.context;
+  for (const mode of ['dense', 'lexical', 'hybrid'] as const) {
+    const ours = await run(t, mia, { query: TEXT.theirs, mode, k: 50 });
+    t.false(ids(ours).includes(world.theirs.chunkId), mode);
+    t.false(
+      ours.some((result) => result.hit.documentId === world.theirs.documentId),
+      mode,
+    );
+    const [first] = await run(t, bob, { query: TEXT.theirs, mode });
+    t.is(first?.hit.chunkId, world.theirs.chunkId, mode);
+  }
+});
+
+test('a search in a context without a tenant finds nothing', async (t) => {
+  const { pool, mia } = t.context;
+  const results = await withTenant(pool, { userId: mia.userId }, async (tx) => {
+    const found = await search(tx, embedder, { tenantId: mia.tenantId, query: 'apple trees', k: 10, mode: 'hybrid' });
+    return found.results;
+  });
+  t.deepEqual(results, []);
+});
