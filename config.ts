@@ -123,9 +123,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const known = Object.fromEntries(CONFIG_KEYS.filter((key) => env[key] !== undefined).map((key) => [key, env[key]]));
   const parsed = ConfigSchema.safeParse({ ...defaults, ...known });
   if (!parsed.success) {
-    throw new ConfigurationError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-    );
+    throw new ConfigurationError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   if (parsed.data.NODE_ENV === 'production') {
     const missing = REQUIRED_IN_PRODUCTION.filter((key) => parsed.data[key] === undefined);

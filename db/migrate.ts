@@ -10,7 +10,10 @@ export const migrationsDir = path.join(projectRoot, 'migrations');
 
 /** Thrown when an applied migration's file no longer matches the hash recorded for it. */
 export class EditedMigrationError extends Error {
-  constructor(readonly files: string, cause: Error) {
+  constructor(
+    readonly files: string,
+    cause: Error,
+  ) {
     super(
       `Refusing to migrate: migration ${files} was edited after it was applied. ` +
         'Restore the original file and add a new migration for the change.',

@@ -1,12 +1,6 @@
 // The Slonik pool. Every query is typed with a zod row schema (sql.type), and the
 // result-parser interceptor below validates every row against it.
-import {
-  createPool,
-  createTypeParserPreset,
-  SchemaValidationError,
-  type DatabasePool,
-  type Interceptor,
-} from 'slonik';
+import { createPool, createTypeParserPreset, SchemaValidationError, type DatabasePool, type Interceptor } from 'slonik';
 import { createPgDriverFactory } from '@slonik/pg-driver';
 
 /** Validates each row against the schema given to sql.type(), and returns the parsed row. */

@@ -306,7 +306,11 @@ async function rowsAffected(db: CommonQueryMethods, table: string, statement: Qu
 
 async function updateRows(db: CommonQueryMethods, table: WorldTable, where: FragmentSqlToken): Promise<number> {
   const column = sql.identifier([UNCHANGED_COLUMN[table]]);
-  return rowsAffected(db, table, sql.unsafe`UPDATE ${sql.identifier([table])} SET ${column} = ${column} WHERE ${where}`);
+  return rowsAffected(
+    db,
+    table,
+    sql.unsafe`UPDATE ${sql.identifier([table])} SET ${column} = ${column} WHERE ${where}`,
+  );
 }
 
 async function deleteRows(db: CommonQueryMethods, table: string, where: FragmentSqlToken): Promise<number> {

@@ -19,7 +19,12 @@ export interface Demo {
 
 const DEMO_TENANT = 'Demo';
 
-async function call<T>(base: string, method: string, route: string, init: { token?: string; tenantId?: string; body?: unknown } = {}) {
+async function call<T>(
+  base: string,
+  method: string,
+  route: string,
+  init: { token?: string; tenantId?: string; body?: unknown } = {},
+) {
   const response = await fetch(`${base}${route}`, {
     method,
     headers: {
@@ -81,7 +86,9 @@ export async function seedDemo(config: Config, apiUrl: string): Promise<Demo> {
   if (config.MIGRATION_DATABASE_URL) {
     const owner = await createDatabasePool(config.MIGRATION_DATABASE_URL, { maxPoolSize: 1 });
     try {
-      await withTenant(owner, { userId }, (tx) => tx.query(sql.unsafe`UPDATE users SET is_admin = true WHERE id = ${userId}`));
+      await withTenant(owner, { userId }, (tx) =>
+        tx.query(sql.unsafe`UPDATE users SET is_admin = true WHERE id = ${userId}`),
+      );
     } finally {
       await owner.end();
     }

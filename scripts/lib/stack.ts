@@ -105,8 +105,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   mkdirSync(options.dir, { recursive: true });
   const needLocalPostgres = !config.DATABASE_URL;
   const needLocalTemporal = !config.TEMPORAL_ADDRESS;
-  const toolchain =
-    needLocalPostgres || needLocalTemporal ? ensureToolchain(options.localDir, log) : null;
+  const toolchain = needLocalPostgres || needLocalTemporal ? ensureToolchain(options.localDir, log) : null;
 
   let postgres: LocalPostgres | null = null;
   let temporal: LocalTemporal | null = null;

@@ -66,7 +66,12 @@ async function createTenantWithUser(pool: DatabasePool) {
 
 const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 
-const EventRow = z.object({ step: z.string(), status: z.string(), attempt: z.number(), message: z.string().nullable() });
+const EventRow = z.object({
+  step: z.string(),
+  status: z.string(),
+  attempt: z.number(),
+  message: z.string().nullable(),
+});
 
 test.serial('removes old expired sessions and revoked keys, keeps recent ones, and records the job', async (t) => {
   const { pool, temporal, taskQueue } = t.context;
@@ -108,13 +113,21 @@ test.serial('removes old expired sessions and revoked keys, keeps recent ones, a
 
   const job = await withTenant(pool, { platform: true }, (tx) =>
     tx.one(sql.type(
-      z.object({ id: z.uuid(), status: z.string(), kind: z.string(), createdBy: z.uuid().nullable(), error: z.string().nullable() }),
+      z.object({
+        id: z.uuid(),
+        status: z.string(),
+        kind: z.string(),
+        createdBy: z.uuid().nullable(),
+        error: z.string().nullable(),
+      }),
     )`SELECT id, status, kind, created_by AS "createdBy", error FROM jobs
       WHERE workflow_id = ${workflowId} AND run_id = ${runId}`),
   );
   t.like(job, { status: 'completed', kind: 'maintenance', createdBy: userId, error: null });
   const events = await withTenant(pool, { platform: true }, (tx) =>
-    tx.any(sql.type(EventRow)`SELECT step, status, attempt, message FROM job_events WHERE job_id = ${job.id} ORDER BY id`),
+    tx.any(
+      sql.type(EventRow)`SELECT step, status, attempt, message FROM job_events WHERE job_id = ${job.id} ORDER BY id`,
+    ),
   );
   t.deepEqual(
     events.map((e) => `${e.step}:${e.status}`),
@@ -183,14 +196,22 @@ test('a repeated maintenance request attaches to the running job', async (t) => 
   const { temporal } = t.context;
   const subject = `test-${randomUUID()}`;
   const idleQueue = uniqueTaskQueue('idle');
-  const first = await startMaintenanceJob(temporal.client, { requestedBy: randomUUID(), retentionDays: 7 }, {
-    taskQueue: idleQueue,
-    subject,
-  });
-  const second = await startMaintenanceJob(temporal.client, { requestedBy: randomUUID(), retentionDays: 7 }, {
-    taskQueue: idleQueue,
-    subject,
-  });
+  const first = await startMaintenanceJob(
+    temporal.client,
+    { requestedBy: randomUUID(), retentionDays: 7 },
+    {
+      taskQueue: idleQueue,
+      subject,
+    },
+  );
+  const second = await startMaintenanceJob(
+    temporal.client,
+    { requestedBy: randomUUID(), retentionDays: 7 },
+    {
+      taskQueue: idleQueue,
+      subject,
+    },
+  );
   t.is(second.workflowId, first.workflowId);
   t.is(second.runId, first.runId);
   await temporal.client.workflow.getHandle(first.workflowId, first.runId).terminate('test done');
@@ -205,5 +226,8 @@ test('creates the maintenance schedule once and leaves an existing one alone', a
   const schedule = await temporal.client.schedule.getHandle(MAINTENANCE_SCHEDULE_ID).describe();
   t.is(schedule.action.type, 'startWorkflow');
   t.is(schedule.action.workflowType, 'maintenanceWorkflow');
-  t.deepEqual(schedule.spec.intervals?.map((i) => i.every), [60 * 60 * 1000]);
+  t.deepEqual(
+    schedule.spec.intervals?.map((i) => i.every),
+    [60 * 60 * 1000],
+  );
 });
