@@ -8,9 +8,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import anyTest, { type TestFn } from 'ava';
-import pg from 'pg';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { withClient } from '../scripts/lib/bootstrap.ts';
 import { EditedMigrationError, runMigrations } from '../db/migrate.ts';
 import { ownerPool, testConfig } from './helpers/stack.ts';
 
@@ -37,16 +37,6 @@ function ledgerDefinition(): string {
   return readFileSync(path.join(library, 'migrations', '0_create-migrations-table.sql'), 'utf8');
 }
 
-async function onScratch<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 test.before(async (t) => {
   const owner = await ownerPool();
   const schema = `scratch_migrations_${randomBytes(6).toString('hex')}`;
@@ -56,7 +46,7 @@ test.before(async (t) => {
   t.context = { owner, schema, url: url.toString(), dir };
 
   await owner.query(sql.unsafe`CREATE SCHEMA ${sql.identifier([schema])}`);
-  await onScratch(url.toString(), async (client) => {
+  await withClient(url.toString(), async (client) => {
     // Nothing may land in public: check the search_path took before anything is created.
     const { rows } = await client.query<{ schemas: string }>(
       "SELECT array_to_string(current_schemas(false), ',') AS schemas",

@@ -5,17 +5,15 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { TestFn } from 'ava';
-import pino from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { withTenant } from '../../db/with-tenant.ts';
-import { createTemporalClient } from '../../temporal/client.ts';
 import { ingestionWorkflowId } from '../../temporal/documents.ts';
 import { createIngestionWorker } from '../../worker.ts';
 import { call, startApi, type Account, type ApiHarness, type Reply } from '../api/harness.ts';
-import { appPool, testConfig, uniqueTaskQueue, workflowBundlePath } from '../helpers/stack.ts';
+import { startTestWorker, type TestWorker } from '../helpers/worker.ts';
+import { uniqueTaskQueue } from '../helpers/stack.ts';
 
 export interface DocumentsHarness {
   readonly api: ApiHarness;
@@ -24,37 +22,11 @@ export interface DocumentsHarness {
   close(): Promise<void>;
 }
 
-export interface RunningWorker {
-  readonly worker: Worker;
-  /** Resolves when the worker has stopped. */
-  readonly done: Promise<void>;
-  stop(): Promise<void>;
-}
+export type RunningWorker = TestWorker;
 
 /** An ingestion worker in this process, with the harness's settings over the test config. */
-export async function startIngestionWorker(settings: Record<string, string>): Promise<RunningWorker> {
-  const config = testConfig(settings);
-  const pool = await appPool();
-  const temporal = await createTemporalClient(config);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS as string });
-  const worker = await createIngestionWorker({
-    config,
-    pool,
-    temporal,
-    connection,
-    logger: pino({ level: 'silent' }),
-    workflowBundlePath: workflowBundlePath(),
-  });
-  const done = worker.run();
-  return {
-    worker,
-    done,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done;
-      await Promise.all([connection.close(), temporal.close(), pool.end()]);
-    },
-  };
+export function startIngestionWorker(settings: Record<string, string>): Promise<RunningWorker> {
+  return startTestWorker(createIngestionWorker, { settings });
 }
 
 /** Settings of a fresh queue and blob directory, over `overrides`. */

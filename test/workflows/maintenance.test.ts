@@ -1,24 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import anyTest, { type TestFn } from 'ava';
-import pino from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { upsertRunningJob } from '../../db/queries/job-records.ts';
 import { withTenant } from '../../db/with-tenant.ts';
-import { createTemporalClient, type TemporalHandle } from '../../temporal/client.ts';
+import type { TemporalHandle } from '../../temporal/client.ts';
 import { ensureMaintenanceSchedule, startMaintenanceJob } from '../../temporal/maintenance.ts';
 import { createPlatformWorker } from '../../worker.ts';
 import { JobKindKey, JobStatusKey, TenantIdKey } from '../../workflows/search-attributes.ts';
 import { MAINTENANCE_SCHEDULE_ID, type MaintenanceResult } from '../../workflows/shared.ts';
-import { appPool, testConfig, uniqueTaskQueue, workflowBundlePath } from '../helpers/stack.ts';
+import { uniqueTaskQueue } from '../helpers/stack.ts';
+import { startTestWorker, type TestWorker } from '../helpers/worker.ts';
 
 interface Context {
   pool: DatabasePool;
   temporal: TemporalHandle;
-  connection: NativeConnection;
-  worker: Worker;
-  running: Promise<void>;
+  running: TestWorker;
   taskQueue: string;
 }
 
@@ -26,29 +23,13 @@ const test = anyTest as TestFn<Context>;
 const DAY = 24 * 60 * 60 * 1000;
 
 test.before(async (t) => {
-  const config = testConfig();
-  const pool = await appPool();
-  const temporal = await createTemporalClient(config);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS as string });
   const taskQueue = uniqueTaskQueue('maintenance');
-  const worker = await createPlatformWorker({
-    config,
-    pool,
-    temporal,
-    connection,
-    logger: pino({ level: 'silent' }),
-    workflowBundlePath: workflowBundlePath(),
-    taskQueue,
-  });
-  t.context = { pool, temporal, connection, worker, running: worker.run(), taskQueue };
+  const running = await startTestWorker(createPlatformWorker, { taskQueue });
+  t.context = { pool: running.pool, temporal: running.temporal, running, taskQueue };
 });
 
 test.after.always(async (t) => {
-  t.context.worker?.shutdown();
-  await t.context.running;
-  await t.context.connection?.close();
-  await t.context.temporal?.close();
-  await t.context.pool?.end();
+  await t.context.running?.stop();
 });
 
 async function createTenantWithUser(pool: DatabasePool) {

@@ -1,0 +1,51 @@
+// A worker inside the test process, on the run's Temporal and PostgreSQL, with the workflow
+// bundle built once for the run. Each test file gives it a task queue of its own.
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import type { DatabasePool } from 'slonik';
+import type { Config } from '../../config.ts';
+import { createTemporalClient, type TemporalHandle } from '../../temporal/client.ts';
+import type { WorkerDeps } from '../../worker.ts';
+import { appPool, testConfig, workflowBundlePath } from './stack.ts';
+
+export interface TestWorker {
+  readonly worker: Worker;
+  readonly config: Config;
+  readonly pool: DatabasePool;
+  readonly temporal: TemporalHandle;
+  /** Resolves when the worker has stopped. */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(
+  create: (deps: WorkerDeps) => Promise<Worker>,
+  options: { settings?: Record<string, string>; taskQueue?: string } = {},
+): Promise<TestWorker> {
+  const config = testConfig(options.settings);
+  const pool = await appPool();
+  const temporal = await createTemporalClient(config);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS as string });
+  const worker = await create({
+    config,
+    pool,
+    temporal,
+    connection,
+    logger: pino({ level: 'silent' }),
+    workflowBundlePath: workflowBundlePath(),
+    ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+  });
+  const done = worker.run();
+  return {
+    worker,
+    config,
+    pool,
+    temporal,
+    done,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+      await Promise.all([connection.close(), temporal.close(), pool.end()]);
+    },
+  };
+}
