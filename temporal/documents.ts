@@ -1,12 +1,14 @@
-// Starting and stopping document jobs: what the API sends to Temporal, and the cancellation
-// the deletion workflow reuses. Workflow ids are derived from tenant and document, so one
-// document never has two ingestions at once and a repeated request attaches to the running job.
+// Starting and stopping document jobs (ingestion, deletion, a tenant's re-embedding): what the
+// API sends to Temporal, and the cancellation the deletion workflow reuses. Workflow ids are
+// derived from the subject (tenant and document, or tenant and target model), so one document
+// never has two ingestions at once and a repeated request attaches to the running job.
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { JobKindKey, JobStatusKey, JobSubjectKey, TenantIdKey } from '../workflows/search-attributes.ts';
 import {
   documentRegisteredUpdate,
   ingestionProgressQuery,
+  reembedSubject,
   workflowIdFor,
   type DocumentDeletionInput,
   type DocumentDeletionResult,
@@ -15,14 +17,15 @@ import {
   type IngestionInput,
   type IngestionProgress,
   type JobKind,
+  type ReembedInput,
 } from '../workflows/shared.ts';
-import type { documentDeletionWorkflow, ingestionWorkflow } from '../workflows/index.ts';
+import type { documentDeletionWorkflow, ingestionWorkflow, reembedWorkflow } from '../workflows/index.ts';
 
-function queuedAttributes(kind: JobKind, document: DocumentRef): SearchAttributePair[] {
+function queuedAttributes(kind: JobKind, tenantId: string, subject: string): SearchAttributePair[] {
   return [
-    { key: TenantIdKey, value: document.tenantId },
+    { key: TenantIdKey, value: tenantId },
     { key: JobKindKey, value: kind },
-    { key: JobSubjectKey, value: document.documentId },
+    { key: JobSubjectKey, value: subject },
     { key: JobStatusKey, value: 'queued' },
   ];
 }
@@ -48,7 +51,7 @@ export async function startIngestion(
     taskQueue: options.taskQueue,
     args: [input],
     workflowIdConflictPolicy: input.upload ? 'USE_EXISTING' : 'FAIL',
-    typedSearchAttributes: queuedAttributes('ingestion', input.document),
+    typedSearchAttributes: queuedAttributes('ingestion', input.document.tenantId, input.document.documentId),
   });
   return client.withDeadline(Date.now() + options.timeoutMs, () =>
     client.workflow.executeUpdateWithStart(documentRegisteredUpdate, { startWorkflowOperation }),
@@ -101,6 +104,26 @@ export function deleteDocumentJob(
     taskQueue: options.taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: queuedAttributes('document-deletion', input.document),
+    typedSearchAttributes: queuedAttributes('document-deletion', input.document.tenantId, input.document.documentId),
   });
+}
+
+/**
+ * Starts the tenant's re-embedding with the given target model; a repeated request while it runs
+ * attaches to the running job. Answers the ids of the run.
+ */
+export async function startReembed(
+  client: Client,
+  input: ReembedInput,
+  options: { taskQueue: string },
+): Promise<{ workflowId: string; runId: string }> {
+  const subject = reembedSubject(input.target);
+  const handle = await client.workflow.start<typeof reembedWorkflow>('reembedWorkflow', {
+    workflowId: workflowIdFor('reembed', input.tenantId, subject),
+    taskQueue: options.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: queuedAttributes('reembed', input.tenantId, subject),
+  });
+  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
 }

@@ -2,3 +2,4 @@
 export { documentDeletionWorkflow } from './document-deletion.ts';
 export { ingestionWorkflow } from './ingestion.ts';
 export { maintenanceWorkflow } from './maintenance.ts';
+export { reembedWorkflow } from './reembed.ts';

@@ -14,7 +14,7 @@ export const TASK_QUEUES = {
   ingestion: 'quarry-ingestion',
 } as const;
 
-export const JOB_KINDS = ['maintenance', 'ingestion', 'document-deletion'] as const;
+export const JOB_KINDS = ['maintenance', 'ingestion', 'document-deletion', 'reembed'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -111,4 +111,37 @@ export interface DocumentDeletionResult {
   /** Whether the ingestion was still running and had to be cancelled first. */
   readonly cancelledIngestion: boolean;
   readonly deleted: boolean;
+}
+
+/** The embedding model a re-embed job moves the tenant's vectors to. */
+export interface EmbeddingTarget {
+  readonly model: string;
+  readonly dimensions: number;
+}
+
+/** How far a re-embed job has come; carried from run to run across continue-as-new. */
+export interface ReembedProgress {
+  /** Documents whose new version, embedded with the target model, is now active. */
+  readonly reembedded: number;
+  /** Documents whose re-embedding failed; their old version keeps its place (and is not found). */
+  readonly failed: number;
+  /** The last document id handled: the listing goes on after it. */
+  readonly after: string | null;
+}
+
+export interface ReembedInput {
+  readonly tenantId: string;
+  readonly target: EmbeddingTarget;
+  readonly requestedBy: string | null;
+  /** Passed on to each document's ingestion (see IngestionInput). */
+  readonly heartbeatTimeoutSeconds?: number;
+  /** Set by continue-as-new: where the previous run stopped. */
+  readonly progress?: ReembedProgress;
+}
+
+export type ReembedResult = Omit<ReembedProgress, 'after'>;
+
+/** The subject (and workflow-id suffix) of a tenant's re-embed job: one job per target model. */
+export function reembedSubject(target: EmbeddingTarget): string {
+  return `${target.model}:${target.dimensions}`;
 }

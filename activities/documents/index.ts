@@ -1,9 +1,11 @@
-// The document activities: the steps of the ingestion workflow and of document deletion.
+// The document activities: the steps of the ingestion workflow, of document deletion and of
+// re-embedding.
 import { createActivateActivities } from './activate.ts';
 import { createChunkActivities } from './chunk.ts';
 import { createDeleteActivities } from './delete.ts';
 import { createEmbedActivities } from './embed.ts';
 import { createExtractActivities } from './extract.ts';
+import { createReembedActivities } from './reembed.ts';
 import { createRegisterActivities } from './register.ts';
 import type { DocumentActivityDeps } from './scope.ts';
 
@@ -17,5 +19,6 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
     ...createEmbedActivities(deps),
     ...createActivateActivities(deps),
     ...createDeleteActivities(deps),
+    ...createReembedActivities(deps),
   };
 }

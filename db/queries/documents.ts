@@ -187,3 +187,22 @@ export function listDocuments(
     limit: query.limit,
   });
 }
+
+const DocumentToReembed = z.object({ id: z.uuid(), ownerUserId: z.uuid(), latestVersion: z.number().int() });
+export type DocumentToReembed = z.infer<typeof DocumentToReembed>;
+
+/**
+ * A page (by id) of the tenant's documents whose active version has vectors of another model or
+ * dimension than `target`, private ones included (a narrow SECURITY DEFINER lookup that answers
+ * ids and owners only). Documents that are processing are left to their running ingestion.
+ */
+export function listDocumentsToReembed(
+  tx: TenantConnection,
+  target: { model: string; dimensions: number },
+  page: { after: string | null; limit: number },
+): Promise<readonly DocumentToReembed[]> {
+  return tx.any(sql.type(DocumentToReembed)`
+    SELECT id, owner_user_id AS "ownerUserId", latest_version AS "latestVersion"
+    FROM reembed_candidates(${target.model}, ${target.dimensions}, ${page.after}::uuid, ${page.limit})
+  `);
+}

@@ -1,13 +1,14 @@
 // /v1/documents. The API never writes a document or chunk row: it streams the upload to the
 // blob store and starts the ingestion workflow, whose first activity writes the row (update-
 // with-start hands it back for the 201). Deletion and cancellation are Temporal jobs too.
+// A tenant's re-embedding after a change of model is a Temporal job as well (admins only).
 // Reads go straight to PostgreSQL under the caller's row-level-security scope.
 import Router from '@koa/router';
 import { findDocument, listDocuments } from '../../../db/queries/documents.ts';
 import { listJobEvents } from '../../../db/queries/job-events.ts';
 import { findLatestJob } from '../../../db/queries/jobs.ts';
 import { BlobNotFoundError } from '../../../storage/blob-store.ts';
-import { cancelIngestion, deleteDocumentJob, ingestionProgress } from '../../../temporal/documents.ts';
+import { cancelIngestion, deleteDocumentJob, ingestionProgress, startReembed } from '../../../temporal/documents.ts';
 import { tenantOf, type ApiContextExtension, type ApiState, type RouteContext } from '../../context.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
@@ -16,6 +17,7 @@ import { requireTenant } from '../../middleware/require-tenant.ts';
 import { validate } from '../../middleware/validate.ts';
 import { serialized } from '../../schemas.ts';
 import { encodeCursor } from '../jobs/cursor.ts';
+import type { StartedWorkflow } from '../jobs/schema.ts';
 import { actorOf, fromMultipart, fromText, ingest, presented, refOf, register } from './ingest.ts';
 import {
   CancelDocument,
@@ -24,6 +26,7 @@ import {
   DownloadDocument,
   GetDocument,
   ListDocuments,
+  ReembedDocuments,
   ReprocessDocument,
   type Document,
   type DocumentDetail,
@@ -44,6 +47,7 @@ export function createDocumentsRouter(): Router<ApiState, ApiContextExtension> {
   const uploader = () =>
     [authenticate({ apiKeys: true }), requireTenant({ transaction: 'statement' }), requireRole('member')] as const;
   router.post('/', ...uploader(), validate(CreateDocument), create);
+  router.post('/reembed', ...reader(), requireRole('admin'), validate(ReembedDocuments), reembed);
   router.get('/', ...reader(), validate(ListDocuments), list);
   router.get('/:documentId', ...reader(), validate(GetDocument), get);
   router.get('/:documentId/content', ...reader(), validate(DownloadDocument), download);
@@ -120,6 +124,23 @@ async function reprocess(ctx: RouteContext<typeof ReprocessDocument>) {
   });
   ctx.status = 202;
   ctx.body = presented(await visibleDocument(ctx, document.id)) satisfies Document;
+}
+
+async function reembed(ctx: RouteContext<typeof ReembedDocuments>) {
+  const { temporal, config, embedder } = ctx.services;
+  const started = await startReembed(
+    temporal,
+    {
+      tenantId: tenantOf(ctx).tenantId,
+      // The model search queries with: the one every vector must come from.
+      target: { model: embedder.model, dimensions: embedder.dimensions },
+      requestedBy: actorOf(ctx),
+      heartbeatTimeoutSeconds: config.INGESTION_HEARTBEAT_TIMEOUT_SECONDS,
+    },
+    { taskQueue: config.INGESTION_TASK_QUEUE },
+  );
+  ctx.status = 202;
+  ctx.body = started satisfies StartedWorkflow;
 }
 
 async function cancel(ctx: RouteContext<typeof CancelDocument>) {

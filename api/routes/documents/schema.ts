@@ -1,5 +1,5 @@
 // Contracts of /v1/documents: upload (a file, or JSON text), list, get with the ingestion's
-// status history, download the original, reprocess, cancel and delete.
+// status history, download the original, reprocess, cancel and delete, and the tenant's re-embedding.
 import { z } from 'zod';
 import {
   DOCUMENT_SOURCES,
@@ -11,7 +11,7 @@ import { INGESTION_STEPS } from '../../../workflows/shared.ts';
 import type { Contract } from '../../openapi/contract.ts';
 import { Timestamp, Uuid } from '../../schemas.ts';
 import { CursorParam } from '../jobs/cursor.ts';
-import { JobWithEvents } from '../jobs/schema.ts';
+import { JobWithEvents, StartedWorkflow } from '../jobs/schema.ts';
 
 export const Document = DocumentRow.omit({ blobKey: true })
   .extend({
@@ -121,6 +121,18 @@ export const ReprocessDocument = {
   params: DocumentParams,
   responses: { 202: { description: 'The document, processing its new version', schema: Document } },
   errors: [409, 503],
+} satisfies Contract;
+
+export const ReembedDocuments = {
+  summary: 'Re-embed the tenant’s documents with the configured embedding model (admins and owners)',
+  description:
+    'After a change of embedding model, search finds only vectors of the configured model. This job reprocesses ' +
+    'every document whose active version was embedded with another model or dimension, each as a new version ' +
+    'that replaces the old one once complete; documents that are processing are left to their ingestion. A ' +
+    'document that fails does not stop the others: the job completes with counts of re-embedded and failed ' +
+    'documents in its progress, and fails only when none could be re-embedded. A request while the job runs ' +
+    'returns the running job. Follow it in /v1/jobs (kind `reembed`).',
+  responses: { 202: { description: 'The workflow that carries out the job', schema: StartedWorkflow } },
 } satisfies Contract;
 
 export const CancelDocument = {

@@ -1,0 +1,38 @@
+// The re-embed job's one activity: records how far the job has come and lists the next page of
+// documents whose active version was embedded with another model or dimension than this
+// worker's embedder. A job asked for another model than the worker embeds with fails at once:
+// re-embedding with the wrong model would only mix the vectors it is meant to replace.
+import { ApplicationFailure } from '@temporalio/common';
+import { listDocumentsToReembed, type DocumentToReembed } from '../../db/queries/documents.ts';
+import { updateJobProgress } from '../../db/queries/job-records.ts';
+import { withTenant } from '../../db/with-tenant.ts';
+import type { EmbeddingTarget, JobRef, ReembedProgress } from '../../workflows/shared.ts';
+import type { DocumentActivityDeps } from './scope.ts';
+
+export interface ReembedPageInput {
+  readonly job: JobRef & { readonly tenantId: string };
+  readonly target: EmbeddingTarget;
+  readonly progress: ReembedProgress;
+  readonly limit: number;
+}
+
+export function createReembedActivities({ pool, embedder }: Pick<DocumentActivityDeps, 'pool' | 'embedder'>) {
+  return {
+    async listDocumentsToReembed(input: ReembedPageInput): Promise<readonly DocumentToReembed[]> {
+      const { job, target, progress } = input;
+      if (target.model !== embedder.model || target.dimensions !== embedder.dimensions) {
+        throw ApplicationFailure.create({
+          type: 'embedder_mismatch',
+          message:
+            `The job re-embeds with ${target.model} (${target.dimensions} dimensions) but this worker embeds with ` +
+            `${embedder.model} (${embedder.dimensions} dimensions)`,
+          nonRetryable: true,
+        });
+      }
+      return withTenant(pool, { tenantId: job.tenantId }, async (tx) => {
+        await updateJobProgress(tx, job, { ...progress });
+        return listDocumentsToReembed(tx, target, { after: progress.after, limit: input.limit });
+      });
+    },
+  };
+}
