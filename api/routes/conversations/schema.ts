@@ -6,7 +6,7 @@ import { MESSAGE_ROLES, MessageRow } from '../../../db/queries/messages.ts';
 import type { Contract } from '../../openapi/contract.ts';
 import { Timestamp, Uuid } from '../../schemas.ts';
 import { Citation, ContextRef } from '../ask/schema.ts';
-import { CursorParam } from '../jobs/cursor.ts';
+import { pageQuery } from '../jobs/cursor.ts';
 
 export const Conversation = ConversationRow.extend({
   promptTokens: z.number().int().meta({ description: 'Prompt tokens of all its answers' }),
@@ -47,8 +47,7 @@ export const CreateConversation = {
 export const ListConversations = {
   summary: 'The caller’s conversations in the tenant, newest first',
   query: z.object({
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: CursorParam.optional(),
+    ...pageQuery,
   }),
   responses: { 200: { description: 'One page of conversations', schema: ConversationPage } },
 } satisfies Contract;

@@ -10,7 +10,7 @@ import {
 import { INGESTION_STEPS } from '../../../workflows/shared.ts';
 import type { Contract } from '../../openapi/contract.ts';
 import { Timestamp, Uuid } from '../../schemas.ts';
-import { CursorParam } from '../jobs/cursor.ts';
+import { pageQuery } from '../jobs/cursor.ts';
 import { JobWithEvents, StartedWorkflow } from '../jobs/schema.ts';
 
 export const Document = DocumentRow.omit({ blobKey: true })
@@ -94,8 +94,7 @@ export const ListDocuments = {
     visibility: z.enum(DOCUMENT_VISIBILITIES).optional(),
     createdAfter: Timestamp.optional().meta({ description: 'Created at or after this instant' }),
     createdBefore: Timestamp.optional().meta({ description: 'Created before this instant' }),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: CursorParam.optional(),
+    ...pageQuery,
   }),
   responses: { 200: { description: 'One page of documents', schema: DocumentPage } },
 } satisfies Contract;

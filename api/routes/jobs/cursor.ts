@@ -29,3 +29,9 @@ export const CursorParam = z
     return z.NEVER;
   })
   .meta({ description: 'The `nextCursor` of the previous page' });
+
+/** The paging fields every list endpoint takes: spread them into its query schema. */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: CursorParam.optional(),
+};

@@ -5,7 +5,7 @@ import { JobRow } from '../../../db/queries/jobs.ts';
 import { JOB_STATUSES } from '../../../workflows/shared.ts';
 import type { Contract } from '../../openapi/contract.ts';
 import { Timestamp, Uuid } from '../../schemas.ts';
-import { CursorParam } from './cursor.ts';
+import { pageQuery } from './cursor.ts';
 
 export const Job = JobRow.extend({
   tenantId: Uuid.nullable().meta({ description: 'null for platform jobs' }),
@@ -32,8 +32,7 @@ export const ListJobs = {
   query: z.object({
     kind: z.string().min(1).max(100).optional(),
     status: z.enum(JOB_STATUSES).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: CursorParam.optional(),
+    ...pageQuery,
   }),
   responses: { 200: { description: 'One page of jobs', schema: JobPage } },
 } satisfies Contract;
