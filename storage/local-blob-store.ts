@@ -2,6 +2,7 @@
 // staged in `.staging/` on the same file system, so committing is a rename: atomic, and a
 // reader never sees a partial file. Keys are checked so that none can leave the directory.
 import { createHash, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,9 +39,13 @@ export class LocalBlobStore implements BlobStore {
         callback(null, chunk);
       },
     });
+    const file = createWriteStream(tempPath, { flags: 'wx' });
     try {
-      await pipeline(source, measure, createWriteStream(tempPath, { flags: 'wx' }));
+      await pipeline(source, measure, file);
     } catch (error) {
+      // A source that failed early can beat the file's own open: wait for the file to be
+      // closed before removing it, or the open would recreate it after the removal.
+      if (!file.closed) await once(file, 'close').catch(() => undefined);
       await rm(tempPath, { force: true });
       throw error;
     }

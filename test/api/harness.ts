@@ -119,7 +119,7 @@ export interface Account {
 export const uniqueEmail = (label = 'user') => `${label}-${randomUUID()}@api.test`;
 
 /** Registers a fresh account and signs it in. */
-export async function signUp(api: ApiHarness, label?: string): Promise<Account> {
+export async function signUp(api: { url: string }, label?: string): Promise<Account> {
   const email = uniqueEmail(label);
   const password = `pw-${randomUUID()}`;
   const registered = await call(api, 'POST', '/v1/auth/register', { body: { email, password } });
@@ -129,20 +129,20 @@ export async function signUp(api: ApiHarness, label?: string): Promise<Account> 
   return { userId: registered.body.id, email, password, token: login.body.token };
 }
 
-export async function createTenant(api: ApiHarness, token: string, name = 'Acme'): Promise<string> {
+export async function createTenant(api: { url: string }, token: string, name = 'Acme'): Promise<string> {
   const created = await call(api, 'POST', '/v1/tenants', { token, body: { name } });
   if (created.status !== 201) throw new Error(`create tenant failed: ${JSON.stringify(created.body)}`);
   return created.body.id;
 }
 
 /** A fresh account that owns a fresh tenant. */
-export async function tenantOwner(api: ApiHarness, label = 'owner'): Promise<Account & { tenantId: string }> {
+export async function tenantOwner(api: { url: string }, label = 'owner'): Promise<Account & { tenantId: string }> {
   const account = await signUp(api, label);
   return { ...account, tenantId: await createTenant(api, account.token) };
 }
 
 /** Adds an existing account to a tenant through the API, as that tenant's owner. */
-export async function addMember(api: ApiHarness, ownerToken: string, tenantId: string, email: string, role: string) {
+export async function addMember(api: { url: string }, ownerToken: string, tenantId: string, email: string, role: string) {
   const added = await call(api, 'POST', `/v1/tenants/${tenantId}/members`, {
     token: ownerToken,
     body: { email, role },

@@ -2,6 +2,10 @@
 // (hashed on the way, never held in memory) and the other parts are collected as fields. Past
 // the size limit busboy stops keeping the file and drains the rest of the request, so the
 // client still reads the 413; the partial blob is removed.
+//
+// A body that ends inside a part makes busboy destroy that part's stream with an error. An
+// 'error' event with no listener takes the whole process down, so every part stream gets
+// one synchronously, in the 'file' callback itself, before anything is awaited.
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
@@ -34,7 +38,12 @@ export async function receiveUpload(
   let parser: busboy.Busboy;
   try {
     // busboy marks a file truncated once it reaches fileSize, so one byte more tells "over the limit".
-    parser = busboy({ headers: request.headers, limits: { ...LIMITS, fileSize: options.limitBytes + 1 } });
+    parser = busboy({
+      headers: request.headers,
+      limits: { ...LIMITS, fileSize: options.limitBytes + 1 },
+      // RFC 7578 filenames are UTF-8; busboy's default, latin1, turns them into mojibake.
+      defParamCharset: 'utf8',
+    });
   } catch (error) {
     throw invalid((error as Error).message);
   }
@@ -42,6 +51,8 @@ export async function receiveUpload(
   let staging: Promise<ReceivedFile & { truncated: boolean }> | undefined;
   parser.on('field', (name, value) => (fields[name] ??= []).push(value));
   parser.on('file', (name, stream, info) => {
+    // The failure also reaches the parser (and so pipeline() below) or the staging promise.
+    stream.on('error', () => undefined);
     if (name !== FILE_FIELD || staging) {
       stream.resume();
       return;
