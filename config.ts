@@ -39,6 +39,8 @@ const ConfigSchema = z.object({
   API_PORT: port,
   BODY_LIMIT_BYTES: positiveInt,
   UPLOAD_LIMIT_BYTES: positiveInt,
+  // GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without it, 404.
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16).optional()),
 
   // Auth.
   JWT_SECRET: z.string().min(32).optional(),

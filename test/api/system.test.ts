@@ -5,7 +5,8 @@ import { createTemporalClient } from '../../temporal/client.ts';
 import { appPool, testConfig } from '../helpers/stack.ts';
 import { call, serve, type ApiTestContext, withApi } from './harness.ts';
 
-const test = withApi(anyTest as TestFn<ApiTestContext>);
+const METRICS_TOKEN = 'metrics-token-for-the-scraper';
+const test = withApi(anyTest as TestFn<ApiTestContext>, { METRICS_TOKEN });
 
 test('healthz answers without touching dependencies', async (t) => {
   const reply = await call(t.context.api, 'GET', '/healthz');
@@ -37,12 +38,33 @@ test('metrics expose the request-duration histogram by route template', async (t
   const { api } = t.context;
   await call(api, 'GET', '/healthz');
   await call(api, 'GET', '/v1/jobs/0c6f4a66-0000-4000-8000-000000000000');
-  const reply = await call(api, 'GET', '/metrics');
+  const reply = await call(api, 'GET', '/metrics', { token: METRICS_TOKEN });
   t.is(reply.status, 200);
   t.regex(reply.headers.get('content-type') ?? '', /^text\/plain/);
   t.regex(reply.body, /http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]/);
   t.regex(reply.body, /http_request_duration_seconds_count\{method="GET",route="\/v1\/jobs\/:jobId",status="401"\} 1/);
   t.regex(reply.body, /^process_cpu_user_seconds_total /m);
+});
+
+test('metrics are 401 without the metrics token, or with another one', async (t) => {
+  for (const token of [undefined, 'not-the-metrics-token', `${METRICS_TOKEN}x`]) {
+    const reply = await call(t.context.api, 'GET', '/metrics', token ? { token } : {});
+    t.is(reply.status, 401, `token ${token}`);
+    t.is(reply.body.error.code, 'invalid_metrics_token');
+    t.notRegex(JSON.stringify(reply.body), /http_request_duration/);
+  }
+});
+
+test('metrics are 404 when no metrics token is configured', async (t) => {
+  const config = testConfig({ METRICS_TOKEN: '' });
+  const pool = await appPool();
+  const temporal = await createTemporalClient(config);
+  const server = await serve(createApp({ config, pool, temporal: temporal.client, logger: pino({ level: 'silent' }) }));
+  const reply = await call(server, 'GET', '/metrics', { token: METRICS_TOKEN });
+  await server.close();
+  await Promise.all([pool.end(), temporal.close()]);
+  t.is(reply.status, 404);
+  t.is(reply.body.error.code, 'not_found');
 });
 
 test('openapi.json documents every route the routers serve', async (t) => {

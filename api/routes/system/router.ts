@@ -1,8 +1,10 @@
-// Operational endpoints, outside /v1 and without authentication: /healthz, /readyz,
-// /metrics and /openapi.json.
+// Operational endpoints, outside /v1: /healthz, /readyz and /openapi.json without
+// authentication, and /metrics for the scraper holding METRICS_TOKEN (a 404 when none is set,
+// so an API reachable from outside does not show its internals).
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { ApiContext, ApiContextExtension, ApiState } from '../../context.ts';
-import { ServiceUnavailableError } from '../../errors.ts';
+import { NotFoundError, ServiceUnavailableError, UnauthorizedError } from '../../errors.ts';
 import { validate } from '../../middleware/validate.ts';
 import { checkPostgres, checkTemporal } from './readiness.ts';
 import { Healthz, Metrics, OpenApi, Readyz, type Health, type Readiness } from './schema.ts';
@@ -34,7 +36,17 @@ async function readyz(ctx: ApiContext) {
   ctx.body = { status: 'ready', checks } satisfies Readiness;
 }
 
+/** Whether the request bears the metrics token, compared in constant time. */
+function bearsMetricsToken(ctx: ApiContext, token: string): boolean {
+  const sent = /^Bearer (.+)$/i.exec(ctx.get('Authorization'))?.[1] ?? '';
+  const [a, b] = [createHash('sha256').update(sent).digest(), createHash('sha256').update(token).digest()];
+  return timingSafeEqual(a, b);
+}
+
 async function metrics(ctx: ApiContext) {
+  const token = ctx.services.config.METRICS_TOKEN;
+  if (!token) throw new NotFoundError('Metrics are served only when METRICS_TOKEN is set');
+  if (!bearsMetricsToken(ctx, token)) throw new UnauthorizedError('invalid_metrics_token', 'Send the metrics token');
   const { registry } = ctx.services.metrics;
   ctx.type = registry.contentType;
   ctx.body = await registry.metrics();

@@ -25,6 +25,10 @@ export const Readyz = {
 
 export const Metrics = {
   summary: 'Prometheus metrics',
+  description:
+    'For the scraper: send `Authorization: Bearer <METRICS_TOKEN>`. Without METRICS_TOKEN configured the ' +
+    'endpoint is off (404).',
+  errors: [401, 404],
   responses: {
     200: { description: 'Metrics in the Prometheus text format', schema: z.string(), contentType: 'text/plain' },
   },
