@@ -83,8 +83,8 @@ export class PayloadTooLargeError extends ApiError {
 
 /** Thrown when a request body is sent in a format other than JSON. */
 export class UnsupportedMediaTypeError extends ApiError {
-  constructor() {
-    super(415, 'unsupported_media_type', 'Send the request body as application/json');
+  constructor(message = 'Send the request body as application/json') {
+    super(415, 'unsupported_media_type', message);
   }
 }
 

@@ -20,11 +20,27 @@ interface HttpErrorLike {
   readonly message?: string;
 }
 
+/** zlib's errors (gzip, deflate: Z_DATA_ERROR…; brotli: ERR__ERROR_FORMAT_…) while the body is inflated. */
+function isDecompressionError(caught: unknown): boolean {
+  const { code, errno } = (caught ?? {}) as { code?: unknown; errno?: unknown };
+  return typeof code === 'string' && typeof errno === 'number' && /^(Z_|ERR__)/.test(code);
+}
+
 /** Errors raised by the body parser (co-body, raw-body) and by Koa, as ApiErrors; null for anything else. */
 function fromHttpError(caught: unknown, bodyLimitBytes: number): ApiError | null {
   const error = (caught ?? {}) as HttpErrorLike;
   if (error.type === 'entity.too.large' || error.status === 413) return new PayloadTooLargeError(bodyLimitBytes);
-  if (error.type === 'encoding.unsupported' || error.status === 415) return new UnsupportedMediaTypeError();
+  if (error.type === 'encoding.unsupported' || error.status === 415) {
+    return /content-encoding/i.test(error.message ?? '')
+      ? new UnsupportedMediaTypeError('Send the body with a Content-Encoding of gzip, deflate, br or none')
+      : new UnsupportedMediaTypeError();
+  }
+  if (isDecompressionError(caught)) {
+    return new BadRequestError(
+      'invalid_encoding',
+      'The request body could not be decoded as its Content-Encoding header says',
+    );
+  }
   if (caught instanceof SyntaxError && error.status === 400) {
     return new BadRequestError('invalid_json', 'The request body is not valid JSON');
   }

@@ -6,6 +6,7 @@ import type { AppMiddleware } from '../context.ts';
 import { UnsupportedMediaTypeError } from '../errors.ts';
 
 const PARSED_METHODS = ['POST', 'PUT', 'PATCH'];
+const UNSTREAMABLE_ENCODING = 'Send uploads without a Content-Encoding';
 
 export function jsonBody(options: {
   limitBytes: number;
@@ -21,6 +22,9 @@ export function jsonBody(options: {
   return async function jsonBody(ctx, next) {
     const sendsBody = PARSED_METHODS.includes(ctx.method) && Boolean(ctx.request.length);
     if (sendsBody && options.streamed?.length && ctx.is(...options.streamed)) {
+      // A streamed body is read as sent: a compressed one would only fail later, as garbage.
+      const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
+      if (encoding && encoding !== 'identity') throw new UnsupportedMediaTypeError(UNSTREAMABLE_ENCODING);
       await next();
       return;
     }

@@ -1,5 +1,5 @@
 // Gives every request an id (a sane incoming x-request-id is kept, otherwise a new UUID),
-// echoes it in the response, and puts a pino child logger carrying it on ctx.state.log.
+// echoes it in the response (with `X-Content-Type-Options: nosniff`), and puts a pino child logger carrying it on ctx.state.log.
 // One structured line is logged per request once the response has gone out, so it shows
 // the final status even when the error handler (mounted outside) produced the response.
 import { randomUUID } from 'node:crypto';
@@ -15,6 +15,8 @@ export function requestContext(): AppMiddleware {
     ctx.state.requestId = requestId;
     ctx.state.log = ctx.services.logger.child({ requestId });
     ctx.set('x-request-id', requestId);
+    // No response is to be sniffed into another type: a downloaded original stays an attachment.
+    ctx.set('X-Content-Type-Options', 'nosniff');
 
     ctx.res.once('close', () => {
       const auth = ctx.state.auth;

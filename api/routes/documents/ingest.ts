@@ -59,6 +59,17 @@ export function presented(document: DocumentRow) {
   return serialized(shown);
 }
 
+/** The most a title holds (the documents.title CHECK constraint), in characters. */
+const TITLE_MAX_LENGTH = 500;
+
+/** A title for a file sent without one: its name, cut to what a title may hold. */
+function titleFrom(filename: string | null): string {
+  if (!filename) return 'Untitled document';
+  if (filename.length <= TITLE_MAX_LENGTH) return filename;
+  // Cut on a code point, never inside a surrogate pair; the ellipsis says it was cut.
+  return `${Array.from(filename.slice(0, TITLE_MAX_LENGTH)).slice(0, -2).join('')}…`;
+}
+
 /** Collects the multipart fields into the shape of the JSON body (tags: repeated or comma-separated). */
 function fieldsOf(fields: Readonly<Record<string, readonly string[]>>): Record<string, unknown> {
   const last = (name: string) => fields[name]?.at(-1);
@@ -81,7 +92,7 @@ export async function fromMultipart(ctx: Context & { req: IncomingMessage }): Pr
     const parsed = parseOrThrow('body', DocumentFields, fieldsOf(fields));
     return {
       blob: file.blob,
-      fields: { ...parsed, title: parsed.title ?? file.filename ?? 'Untitled document' },
+      fields: { ...parsed, title: parsed.title ?? titleFrom(file.filename) },
       source: 'upload',
       filename: file.filename,
       mimeType: file.mimeType,

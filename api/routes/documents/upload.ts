@@ -27,6 +27,21 @@ export interface ReceivedUpload {
 const FILE_FIELD = 'file';
 const LIMITS = { files: 1, fields: 50, fieldSize: 64 * 1024 };
 
+// C0 controls (NUL among them, which PostgreSQL text cannot hold) and DEL.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- as above
+const CONTROL_CHARACTERS_ALL = /[\u0000-\u001f\u007f]/g;
+
+/**
+ * A file name as the client's file system gave it, kept as far as it can be stored: NFC, and
+ * without control characters. Null when nothing is left.
+ */
+export function cleanFilename(filename: string | undefined): string | null {
+  const cleaned = (filename ?? '').normalize('NFC').replace(CONTROL_CHARACTERS_ALL, '').trim();
+  return cleaned === '' ? null : cleaned;
+}
+
 function invalid(reason: string): BadRequestError {
   return new BadRequestError('invalid_multipart', `The multipart body could not be read: ${reason}`);
 }
@@ -59,8 +74,8 @@ export async function receiveUpload(
     }
     const staged = options.blobs.stage(stream).then((blob) => ({
       blob,
-      filename: info.filename || null,
-      mimeType: info.mimeType || null,
+      filename: cleanFilename(info.filename),
+      mimeType: info.mimeType && !CONTROL_CHARACTERS.test(info.mimeType) ? info.mimeType : null,
       truncated: stream.truncated === true,
     }));
     // Awaited below; until then a failure must not count as unhandled.
