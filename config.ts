@@ -51,6 +51,9 @@ const ConfigSchema = z.object({
   // Maintenance schedule.
   MAINTENANCE_INTERVAL_MINUTES: positiveInt,
   SESSION_RETENTION_DAYS: z.coerce.number().int().min(0),
+  // Blobs that no document owns are removed once left alone this long (an upload in flight is
+  // younger; an ingestion run still open keeps its blobs whatever their age).
+  ORPHAN_BLOB_GRACE_MINUTES: z.coerce.number().int().min(0),
 
   // Storage and providers.
   QUARRY_LOCAL_DIR: z.string().min(1),
@@ -100,6 +103,7 @@ const defaults = {
   LOGIN_WINDOW_SECONDS: 900,
   MAINTENANCE_INTERVAL_MINUTES: 60,
   SESSION_RETENTION_DAYS: 7,
+  ORPHAN_BLOB_GRACE_MINUTES: 60,
   QUARRY_LOCAL_DIR: localDir,
   BLOB_DIR: path.join(localDir, 'blobs'),
   EMBEDDING_PROVIDER: 'local',

@@ -33,6 +33,8 @@ try {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       JWT_SECRET: randomBytes(32).toString('base64url'),
       QUARRY_TEST_RUN_DIR: runDir,
+      // Never the developer's own blobs: a test's maintenance sweep would otherwise reach them.
+      BLOB_DIR: path.join(runDir, 'blobs'),
       QUARRY_WORKFLOW_BUNDLE: bundlePath,
     },
   });

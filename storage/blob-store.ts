@@ -14,6 +14,13 @@ export interface StagedBlob {
   discard(): Promise<void>;
 }
 
+/** One stored blob, as list() reports it. */
+export interface BlobEntry {
+  readonly key: string;
+  readonly bytes: number;
+  readonly modifiedAt: Date;
+}
+
 export interface BlobStore {
   /** Streams `source` into a staged blob; the bytes are never held in memory as a whole. */
   stage(source: Readable): Promise<StagedBlob>;
@@ -29,6 +36,13 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Removes every blob whose key starts with `prefix/`. */
   deletePrefix(prefix: string): Promise<void>;
+  /** Every blob whose key starts with `prefix/`, in no particular order. */
+  list(prefix: string): AsyncIterable<BlobEntry>;
+  /**
+   * Removes staged bytes never committed nor discarded (a process that died mid-upload) that
+   * are older than `olderThan`; answers how many it removed.
+   */
+  sweepStaged(olderThan: Date): Promise<number>;
 }
 
 /** Thrown when a blob is read that does not exist. */

@@ -1,9 +1,12 @@
 // Where a document's blobs live: everything of one document sits below one prefix, so that
 // deleting the document removes them all. The original's key carries its content hash.
 
+/** Where every document's blobs live, below `<tenant>/<document>/`. */
+export const DOCUMENTS_ROOT = 'documents';
+
 /** The prefix of every blob of a document. */
 export function documentPrefix(tenantId: string, documentId: string): string {
-  return `documents/${tenantId}/${documentId}`;
+  return `${DOCUMENTS_ROOT}/${tenantId}/${documentId}`;
 }
 
 /** The uploaded original. */

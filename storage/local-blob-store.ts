@@ -4,11 +4,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobNotFoundError, InvalidBlobKeyError, type BlobStore, type StagedBlob } from './blob-store.ts';
+import {
+  BlobNotFoundError,
+  InvalidBlobKeyError,
+  type BlobEntry,
+  type BlobStore,
+  type StagedBlob,
+} from './blob-store.ts';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const STAGING = '.staging';
@@ -102,5 +108,41 @@ export class LocalBlobStore implements BlobStore {
 
   async deletePrefix(prefix: string): Promise<void> {
     await rm(this.pathOf(prefix), { recursive: true, force: true });
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobEntry> {
+    const dir = this.pathOf(prefix);
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch((error: unknown) => {
+      if (isMissing(error)) return [];
+      throw error;
+    });
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const file = path.join(entry.parentPath, entry.name);
+      const info = await stat(file).catch((error: unknown) => {
+        if (isMissing(error)) return null; // removed meanwhile
+        throw error;
+      });
+      if (!info) continue;
+      const key = path.relative(this.root, file).split(path.sep).join('/');
+      yield { key, bytes: info.size, modifiedAt: info.mtime };
+    }
+  }
+
+  async sweepStaged(olderThan: Date): Promise<number> {
+    const staging = path.join(this.root, STAGING);
+    const names = await readdir(staging).catch((error: unknown) => {
+      if (isMissing(error)) return [];
+      throw error;
+    });
+    let removed = 0;
+    for (const name of names) {
+      const file = path.join(staging, name);
+      const info = await stat(file).catch(() => null);
+      if (!info || info.mtime >= olderThan) continue;
+      await rm(file, { force: true, recursive: true });
+      removed += 1;
+    }
+    return removed;
   }
 }

@@ -27,7 +27,7 @@ import {
 
 const { registerDocument, extractDocument, chunkDocument, activateDocument } =
   proxyActivities<Activities>(documentStep);
-const { settleDocument } = proxyActivities<Activities>(bookkeeping);
+const { settleDocument, discardUpload } = proxyActivities<Activities>(bookkeeping);
 
 export async function ingestionWorkflow(input: IngestionInput): Promise<IngestionResult> {
   const { embedChunks } = proxyActivities<Activities>({
@@ -78,7 +78,11 @@ export async function ingestionWorkflow(input: IngestionInput): Promise<Ingestio
         const outcome = isCancellation(error)
           ? ({ status: 'cancelled', error: 'Cancelled on request' } as const)
           : ({ status: 'failed', error: failureReason(error) } as const);
-        await CancellationScope.nonCancellable(() => settleDocument({ ...target, ...outcome }));
+        await CancellationScope.nonCancellable(async () => {
+          // An upload that never became a document leaves no blob behind.
+          if (input.upload && !registration) await discardUpload(target);
+          else await settleDocument({ ...target, ...outcome });
+        });
         throw error;
       }
     });

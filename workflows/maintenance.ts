@@ -1,5 +1,5 @@
-// Platform maintenance: remove expired and revoked sessions and API keys, then give a
-// final status to jobs whose workflows closed without recording one. Runs on a Temporal
+// Platform maintenance: remove expired and revoked sessions and API keys, give a final status
+// to jobs whose workflows closed without recording one, then remove blobs no document owns. Runs on a Temporal
 // Schedule, and on demand from POST /v1/jobs/maintenance.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
@@ -7,7 +7,8 @@ import { databaseStep } from './activity-options.ts';
 import { runJob } from './job.ts';
 import { MAINTENANCE_SUBJECT, type MaintenanceInput, type MaintenanceResult } from './shared.ts';
 
-const { purgeExpiredSessions, purgeRevokedApiKeys, reconcileJobs } = proxyActivities<Activities>(databaseStep);
+const { purgeExpiredSessions, purgeRevokedApiKeys, reconcileJobs, sweepOrphanBlobs } =
+  proxyActivities<Activities>(databaseStep);
 
 const RECONCILE_AFTER_MINUTES = 15;
 const RECONCILE_BATCH = 500;
@@ -23,7 +24,8 @@ export async function maintenanceWorkflow(input: MaintenanceInput): Promise<Main
         staleAfterMinutes: input.reconcileAfterMinutes ?? RECONCILE_AFTER_MINUTES,
         limit: RECONCILE_BATCH,
       });
-      return { sessionsRemoved, apiKeysRemoved, jobsReconciled };
+      const orphanBlobs = await sweepOrphanBlobs({ job });
+      return { sessionsRemoved, apiKeysRemoved, jobsReconciled, orphanBlobs };
     },
   );
 }

@@ -54,6 +54,8 @@ export interface MaintenanceResult {
   readonly sessionsRemoved: number;
   readonly apiKeysRemoved: number;
   readonly jobsReconciled: number;
+  /** What the orphan-blob sweep removed. */
+  readonly orphanBlobs: { documents: number; blobs: number; bytes: number; staged: number };
 }
 
 /** The document a document job works on, and the context its activities run in. */

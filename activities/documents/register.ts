@@ -1,15 +1,18 @@
 // The first step of an ingestion run: writes the document row (an upload) or marks a new
 // version as being built (a reprocess). Idempotent: a retried attempt finds the row it wrote.
-// The same content already stored in the same scope makes this upload a duplicate of it.
+// The same content already stored in the same scope makes this upload a duplicate of it. An
+// upload that could not be registered leaves nothing: its blobs are discarded.
 import { ApplicationFailure } from '@temporalio/common';
 import {
   findDocument,
   findDocumentByContent,
   insertDocument,
   startVersion,
+  unknownDocumentIds,
   type NewDocument,
 } from '../../db/queries/documents.ts';
 import { withTenant } from '../../db/with-tenant.ts';
+import { documentPrefix } from '../../storage/document-keys.ts';
 import type { DocumentRegistration } from '../../workflows/shared.ts';
 import { documentGone, documentScope, type DocumentActivityDeps, type VersionStep } from './scope.ts';
 
@@ -18,8 +21,20 @@ export interface RegisterInput extends VersionStep {
   readonly upload: NewDocument | null;
 }
 
-export function createRegisterActivities({ pool }: Pick<DocumentActivityDeps, 'pool'>) {
+export function createRegisterActivities({ pool, blobs }: Pick<DocumentActivityDeps, 'pool' | 'blobs'>) {
   return {
+    /**
+     * After a run that never registered its upload: removes the upload's blobs, unless a
+     * document of that id exists after all (then they are its own). Answers whether it removed.
+     */
+    async discardUpload(input: VersionStep): Promise<boolean> {
+      const { tenantId, documentId } = input.document;
+      const unknown = await withTenant(pool, { tenantId }, (tx) => unknownDocumentIds(tx, [documentId]));
+      if (!unknown.includes(documentId)) return false;
+      await blobs.deletePrefix(documentPrefix(tenantId, documentId));
+      return true;
+    },
+
     async registerDocument(input: RegisterInput): Promise<DocumentRegistration> {
       const { document, version, upload } = input;
       const registered = { documentId: document.documentId, version, duplicateOf: null };

@@ -1,12 +1,16 @@
-// Maintenance activities: remove expired and revoked credentials, and give a final status
-// to jobs whose workflows ended without recording one (terminated, timed out, lost).
+// Maintenance activities: remove expired and revoked credentials, give a final status to jobs
+// whose workflows ended without recording one (terminated, timed out, lost), and remove blobs
+// that no document owns.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { finishJob, insertJobEvent, listUnfinishedJobs } from '../../db/queries/job-records.ts';
 import { withTenant } from '../../db/with-tenant.ts';
+import type { Config } from '../../config.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
 import type { JobRef, JobStatus } from '../../workflows/shared.ts';
 import { scopeOf } from '../jobs/recorder.ts';
+import { createOrphanBlobSweep } from './orphan-blobs.ts';
 
 export interface PurgeInput {
   readonly job: JobRef;
@@ -34,7 +38,12 @@ const CLOSED_WORKFLOW_OUTCOME: Record<string, { status: FinalStatus; reason: str
   TIMED_OUT: { status: 'failed', reason: 'workflow timed out' },
 };
 
-export function createMaintenanceActivities(deps: { pool: DatabasePool; temporal: Client }) {
+export function createMaintenanceActivities(deps: {
+  pool: DatabasePool;
+  temporal: Client;
+  blobs: BlobStore;
+  config: Pick<Config, 'ORPHAN_BLOB_GRACE_MINUTES'>;
+}) {
   const { pool, temporal } = deps;
   const purge = (fn: 'maintenance_purge_sessions' | 'maintenance_purge_api_keys') => async (input: PurgeInput) => {
     const cutoff = new Date(Date.now() - input.retentionDays * DAY_MS).toISOString();
@@ -44,6 +53,9 @@ export function createMaintenanceActivities(deps: { pool: DatabasePool; temporal
   };
 
   return {
+    /** Removes document blobs no row owns, once left alone for ORPHAN_BLOB_GRACE_MINUTES. */
+    sweepOrphanBlobs: createOrphanBlobSweep({ ...deps, graceMinutes: deps.config.ORPHAN_BLOB_GRACE_MINUTES }),
+
     /** Removes sessions that expired or were revoked more than `retentionDays` ago. */
     purgeExpiredSessions: purge('maintenance_purge_sessions'),
 

@@ -206,3 +206,14 @@ export function listDocumentsToReembed(
     FROM reembed_candidates(${target.model}, ${target.dimensions}, ${page.after}::uuid, ${page.limit})
   `);
 }
+
+/**
+ * Of these ids, those that no document of the context's tenant has, private ones included
+ * (a narrow definer lookup: the maintenance sweep of orphan blobs must see every owner's).
+ */
+export async function unknownDocumentIds(tx: TenantConnection, ids: readonly string[]): Promise<readonly string[]> {
+  if (!ids.length) return [];
+  return tx.anyFirst(sql.type(z.object({ id: z.uuid() }))`
+    SELECT id FROM maintenance_unknown_documents(${sql.array(ids, 'uuid')})
+  `);
+}

@@ -120,6 +120,8 @@ test.serial('removes old expired sessions and revoked keys, keeps recent ones, a
       'purgeRevokedApiKeys:completed',
       'reconcileJobs:started',
       'reconcileJobs:completed',
+      'sweepOrphanBlobs:started',
+      'sweepOrphanBlobs:completed',
       'job:completed',
     ],
   );
