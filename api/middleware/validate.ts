@@ -15,24 +15,40 @@ type Location = 'body' | 'query' | 'params';
 const NUL = '\u0000';
 const NUL_MESSAGE = 'Text may not contain the NUL character (U+0000)';
 
+interface Visit {
+  readonly value: unknown;
+  readonly key: string;
+  readonly parent: Visit | null;
+}
+
+function pathOf(visit: Visit): string {
+  const keys: string[] = [];
+  for (let at: Visit | null = visit; at; at = at.parent) keys.push(at.key);
+  return keys.reverse().join('.');
+}
+
 /**
- * Adds an issue for every string (or object key) below `value` that holds a NUL. Iterative, so
- * that a deeply nested body cannot overflow the stack here.
+ * Adds an issue for every string (or object key) below `value` that holds a NUL. Iterative, and
+ * each node keeps only a link to its parent, so a body nested 100,000 deep costs neither stack
+ * nor a path copied at every level.
  */
 function findNuls(location: Location, value: unknown, issues: ValidationIssue[]): void {
-  const pending: [unknown, string[]][] = [[value, [location]]];
+  const pending: Visit[] = [{ value, key: location, parent: null }];
   for (let next = 0; next < pending.length; next += 1) {
-    const [current, path] = pending[next]!;
+    const visit = pending[next]!;
+    const current = visit.value;
     if (typeof current === 'string') {
-      if (current.includes(NUL)) issues.push({ path: path.join('.'), message: NUL_MESSAGE, code: 'invalid_characters' });
+      if (current.includes(NUL)) issues.push({ path: pathOf(visit), message: NUL_MESSAGE, code: 'invalid_characters' });
     } else if (current !== null && typeof current === 'object') {
       for (const [key, child] of Object.entries(current)) {
         if (key.includes(NUL)) {
-          issues.push({ path: [...path, key.replaceAll(NUL, '')].join('.'), message: NUL_MESSAGE, code: 'invalid_characters' });
+          const at = { value: undefined, key: key.replaceAll(NUL, ''), parent: visit };
+          issues.push({ path: pathOf(at), message: NUL_MESSAGE, code: 'invalid_characters' });
         }
-        pending.push([child, [...path, key]]);
+        pending.push({ value: child, key, parent: visit });
       }
     }
+    pending[next] = undefined as unknown as Visit; // let visited nodes go
   }
 }
 

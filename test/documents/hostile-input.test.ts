@@ -10,14 +10,7 @@ import { z } from 'zod';
 import { withTenant } from '../../db/with-tenant.ts';
 import { call, signUp, tenantOwner, type Account } from '../api/harness.ts';
 import { sendRaw } from '../helpers/raw-http.ts';
-import {
-  filesBelow,
-  postText,
-  settled,
-  startDocuments,
-  uploadFile,
-  type DocumentsTestContext,
-} from './harness.ts';
+import { filesBelow, postText, settled, startDocuments, uploadFile, type DocumentsTestContext } from './harness.ts';
 
 interface Context extends DocumentsTestContext {
   owner: Account & { tenantId: string };
@@ -56,7 +49,13 @@ const NUL_CASES: readonly NulCase[] = [
   { method: 'POST', path: '/v1/ask', body: { question: `How${NUL}?` }, tenant: true, field: 'body.question' },
   { method: 'POST', path: '/v1/conversations', body: { title: `T${NUL}` }, tenant: true, field: 'body.title' },
   { method: 'POST', path: '/v1/tenants', body: { name: `Ac${NUL}me` }, field: 'body.name' },
-  { method: 'POST', path: '/v1/api-keys', body: { name: `ci${NUL}`, role: 'member' }, tenant: true, field: 'body.name' },
+  {
+    method: 'POST',
+    path: '/v1/api-keys',
+    body: { name: `ci${NUL}`, role: 'member' },
+    tenant: true,
+    field: 'body.name',
+  },
   {
     method: 'POST',
     path: '/v1/documents',
@@ -310,4 +309,20 @@ test('text documents refused for a NUL leave no blob behind', async (t) => {
   t.is(reply.status, 400);
   t.deepEqual(await filesBelow(path.join(docs.blobDir, 'documents', owner.tenantId)), []);
   t.deepEqual(await documentsAndJobs(t.context, owner), { documents: 0, jobs: 0 });
+});
+
+test('a JSON body nested 100,000 deep is 400, without exhausting stack or memory', async (t) => {
+  const { owner } = t.context;
+  for (const rawBody of [
+    '['.repeat(100_000) + ']'.repeat(100_000),
+    '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000),
+  ]) {
+    const reply = await call(t.context.docs.api, 'POST', '/v1/search', {
+      token: owner.token,
+      tenantId: owner.tenantId,
+      rawBody,
+    });
+    t.is(reply.status, 400);
+    t.is(reply.body.error.code, 'validation_failed');
+  }
 });
