@@ -14,6 +14,12 @@ import { createApp } from './app.ts';
 
 /** How long requests in flight may take to finish once shutdown starts. */
 const DRAIN_TIMEOUT_MS = 10_000;
+/**
+ * How long an idle keep-alive connection stays open. Node's default (5 s) is shorter than what
+ * clients and load balancers assume (ALBs keep 60 s), so a client that reuses a connection just as
+ * the server closes it gets ECONNRESET; the server must outlast them. Headers get a moment more.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export interface RunningApi {
   readonly url: string;
@@ -33,6 +39,8 @@ export async function startApiServer(config: Config, logger?: Logger): Promise<R
   const app = createApp({ config, pool, temporal: temporal.client, logger: log });
   const handle = app.callback();
   const server = http.createServer((request, response) => void handle(request, response));
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   server.listen(config.API_PORT, config.API_HOST);
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
