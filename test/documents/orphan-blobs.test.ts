@@ -106,7 +106,11 @@ test.serial('the maintenance sweep removes orphan blobs past the grace period an
   const blobDir = docs.blobDir;
 
   // A real document, private to its owner (the sweep must see it all the same), made old.
-  const kept = await postText(docs.api, owner, { title: 'Kept', text: 'A document that exists.', visibility: 'private' });
+  const kept = await postText(docs.api, owner, {
+    title: 'Kept',
+    text: 'A document that exists.',
+    visibility: 'private',
+  });
   t.is(kept.status, 201);
   await settled(docs.api, owner, kept.body.id);
   const keptFiles = await filesBelow(path.join(blobDir, ...documentPrefix(owner.tenantId, kept.body.id).split('/')));

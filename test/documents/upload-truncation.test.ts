@@ -35,7 +35,7 @@ const TRUNCATED: Record<string, string> = {
   'inside a second file part': `${filePart('a.txt')}abc\r\n${filePart('b.txt')}def`,
   'after the file part, no closing boundary': `${filePart('t.txt')}abc\r\n`,
   'with only a preamble': 'just some preamble bytes',
-  'empty': '',
+  empty: '',
 };
 
 test.before(async (t) => {
