@@ -2,7 +2,7 @@ import test from 'ava';
 import { chunkDocument } from '../../rag/chunk.ts';
 import { assembleDocument } from '../../rag/extract/document.ts';
 import { extractText } from '../../rag/extract/index.ts';
-import { readFixture } from './fixtures.ts';
+import { defaultLimits, readFixture } from './fixtures.ts';
 
 const paragraph = (n: number) =>
   `Paragraph ${n} talks about granite, basalt and the quarry floor; it repeats itself a little. `.repeat(3).trim();
@@ -51,7 +51,7 @@ test('chunking is deterministic', async (t) => {
 });
 
 test('a pdf chunk knows its page', async (t) => {
-  const document = await extractText({ bytes: await readFixture('report.pdf'), filename: 'report.pdf' });
+  const document = await extractText({ bytes: await readFixture('report.pdf'), filename: 'report.pdf' }, defaultLimits);
   const chunks = await chunkDocument(document, { chunkSize: 60, chunkOverlap: 10 });
   t.deepEqual(
     chunks.map((chunk) => [chunk.location.page, chunk.text]),
