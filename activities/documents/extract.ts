@@ -18,7 +18,11 @@ export interface ExtractionSummary {
   readonly sections: number;
 }
 
-export function createExtractActivities({ pool, blobs, config }: Pick<DocumentActivityDeps, 'pool' | 'blobs' | 'config'>) {
+export function createExtractActivities({
+  pool,
+  blobs,
+  config,
+}: Pick<DocumentActivityDeps, 'pool' | 'blobs' | 'config'>) {
   const sandbox = new ExtractionSandbox(sandboxOptions(config));
   return {
     async extractDocument(input: VersionStep): Promise<ExtractionSummary> {

@@ -37,7 +37,7 @@ class Flattener {
       if (depth >= this.limits.maxNestingDepth) throw tooDeep(this.filename, 'json', this.limits);
       const children: Pending[] = Array.isArray(value)
         ? value.map((item: unknown, index) => ({ value: item, path: `${path}[${index}]`, depth: depth + 1 }))
-        : Object.entries(value).map(([key, item]) => ({
+        : Object.entries(value as Record<string, unknown>).map(([key, item]) => ({
             value: item,
             path: path === '' ? key : `${path}.${key}`,
             depth: depth + 1,
@@ -67,7 +67,9 @@ export function extractJson(bytes: Uint8Array, filename: string, limits: Extract
   }
   const flattener = new Flattener(filename, limits);
   const text = Array.isArray(value)
-    ? value.map((item: unknown, index) => flattener.lines({ value: item, path: `[${index}]`, depth: 1 }).join('\n')).join('\n\n')
+    ? value
+        .map((item: unknown, index) => flattener.lines({ value: item, path: `[${index}]`, depth: 1 }).join('\n'))
+        .join('\n\n')
     : flattener.lines({ value, path: '', depth: 0 }).join('\n');
   return assembleDocument(filename, 'json', [{ text, location: {} }]);
 }

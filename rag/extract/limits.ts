@@ -60,7 +60,11 @@ export function tooDeep(filename: string, format: DocumentFormat, limits: Extrac
 }
 
 /** The error for a document whose text is larger than `limits.maxTextBytes`. */
-export function textTooLarge(filename: string, format: DocumentFormat, limits: ExtractionLimits): DocumentTooLargeError {
+export function textTooLarge(
+  filename: string,
+  format: DocumentFormat,
+  limits: ExtractionLimits,
+): DocumentTooLargeError {
   return new DocumentTooLargeError(
     filename,
     format,

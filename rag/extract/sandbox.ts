@@ -112,7 +112,11 @@ export class ExtractionSandbox {
         () => settle(() => reject(new ExtractionTimeoutError(task.filename, task.format, timeoutMs))),
         timeoutMs,
       );
-      const onAbort = () => settle(() => reject(signal?.reason));
+      const onAbort = () =>
+        settle(() => {
+          const reason: unknown = signal?.reason;
+          reject(reason instanceof Error ? reason : new Error('The extraction was aborted', { cause: reason }));
+        });
       signal?.addEventListener('abort', onAbort, { once: true });
 
       worker.once('message', (reply: ThreadReply) =>

@@ -85,7 +85,12 @@ test('text and metadata holding NUL characters are stored without them', async (
   );
   const json = Buffer.from(JSON.stringify({ 'not\u0000e': 'NUL\u0000 characters\u0000 inside' }));
   for (const upload of [
-    { filename: 'nul.eml', bytes: mail, mimeType: 'message/rfc822', phrase: 'The analytical engine needs brass gears.' },
+    {
+      filename: 'nul.eml',
+      bytes: mail,
+      mimeType: 'message/rfc822',
+      phrase: 'The analytical engine needs brass gears.',
+    },
     { filename: 'nul.json', bytes: json, mimeType: 'application/json', phrase: 'note: NUL characters inside' },
   ]) {
     const reply = await uploadFile(api, owner, upload);

@@ -101,9 +101,12 @@ test('refuses a docx that inflates past the archive limit, before mammoth unpack
 });
 
 test('counts the bytes a docx entry really inflates to, not the size its headers declare', async (t) => {
-  const error = await t.throwsAsync(sandbox.extract({ bytes: zipBombDocx(300, { declaredSize: 1000 }), filename: 'liar.docx' }), {
-    instanceOf: DocumentTooLargeError,
-  });
+  const error = await t.throwsAsync(
+    sandbox.extract({ bytes: zipBombDocx(300, { declaredSize: 1000 }), filename: 'liar.docx' }),
+    {
+      instanceOf: DocumentTooLargeError,
+    },
+  );
   t.is(error.limit, 'maxArchiveBytes');
 });
 
@@ -152,10 +155,9 @@ test('stops flattening json once its text passes the limit', async (t) => {
   // Every line repeats its path, so 100 levels of long keys over 10k leaves make ~100 MB of text.
   let json = `[${'0,'.repeat(9_999)}0]`;
   for (let level = 0; level < 100; level += 1) json = `{"${'k'.repeat(100)}":${json}}`;
-  const error = await t.throwsAsync(
-    extractText({ bytes: Buffer.from(json), filename: 'paths.json' }, defaultLimits),
-    { instanceOf: DocumentTooLargeError },
-  );
+  const error = await t.throwsAsync(extractText({ bytes: Buffer.from(json), filename: 'paths.json' }, defaultLimits), {
+    instanceOf: DocumentTooLargeError,
+  });
   t.is(error.limit, 'maxTextBytes');
 });
 

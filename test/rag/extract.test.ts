@@ -166,11 +166,14 @@ test('section offsets point into the document text', async (t) => {
 });
 
 test('uses the media type when the file name has no known extension', async (t) => {
-  const document = await extractText({
-    bytes: Buffer.from('# Title\n\nBody'),
-    filename: 'upload',
-    mimeType: 'text/markdown; charset=utf-8',
-  }, defaultLimits);
+  const document = await extractText(
+    {
+      bytes: Buffer.from('# Title\n\nBody'),
+      filename: 'upload',
+      mimeType: 'text/markdown; charset=utf-8',
+    },
+    defaultLimits,
+  );
   t.is(document.format, 'md');
 });
 
@@ -195,20 +198,29 @@ test('rejects a file named pdf that is not one', async (t) => {
 });
 
 test('rejects malformed json and csv as corrupt', async (t) => {
-  const json = await t.throwsAsync(extractText({ bytes: Buffer.from('{"a": ['), filename: 'broken.json' }, defaultLimits), {
-    instanceOf: CorruptDocumentError,
-  });
+  const json = await t.throwsAsync(
+    extractText({ bytes: Buffer.from('{"a": ['), filename: 'broken.json' }, defaultLimits),
+    {
+      instanceOf: CorruptDocumentError,
+    },
+  );
   t.is(json.format, 'json');
-  const csv = await t.throwsAsync(extractText({ bytes: Buffer.from('a,b\n"unclosed,1\n'), filename: 'broken.csv' }, defaultLimits), {
-    instanceOf: CorruptDocumentError,
-  });
+  const csv = await t.throwsAsync(
+    extractText({ bytes: Buffer.from('a,b\n"unclosed,1\n'), filename: 'broken.csv' }, defaultLimits),
+    {
+      instanceOf: CorruptDocumentError,
+    },
+  );
   t.is(csv.format, 'csv');
 });
 
 test('rejects binary bytes under a text name as corrupt', async (t) => {
-  const error = await t.throwsAsync(extractText({ bytes: Buffer.from([0xff, 0xfe, 0x00, 0x41]), filename: 'x.txt' }, defaultLimits), {
-    instanceOf: CorruptDocumentError,
-  });
+  const error = await t.throwsAsync(
+    extractText({ bytes: Buffer.from([0xff, 0xfe, 0x00, 0x41]), filename: 'x.txt' }, defaultLimits),
+    {
+      instanceOf: CorruptDocumentError,
+    },
+  );
   t.is(error.reason, 'the file is not valid UTF-8 text');
 });
 
@@ -230,9 +242,12 @@ test('rejects a document without text as empty', async (t) => {
 });
 
 test('rejects a mail file without mail headers as corrupt', async (t) => {
-  const error = await t.throwsAsync(extractText({ bytes: Buffer.from('just some words'), filename: 'x.eml' }, defaultLimits), {
-    instanceOf: CorruptDocumentError,
-  });
+  const error = await t.throwsAsync(
+    extractText({ bytes: Buffer.from('just some words'), filename: 'x.eml' }, defaultLimits),
+    {
+      instanceOf: CorruptDocumentError,
+    },
+  );
   t.is(error.reason, 'no Subject, From or Date header was found');
 });
 
