@@ -72,6 +72,18 @@ const ConfigSchema = z.object({
   INGESTION_TASK_QUEUE: z.string().min(1),
   EMBED_BATCH_SIZE: positiveInt,
   INGESTION_HEARTBEAT_TIMEOUT_SECONDS: positiveInt,
+
+  // Extraction bounds (rag/extract/limits.ts): what one document may yield, inflate to, nest
+  // and hold; and the memory, time and parallelism of the worker thread each extraction runs in.
+  EXTRACT_MAX_TEXT_BYTES: positiveInt,
+  EXTRACT_MAX_SECTIONS: positiveInt,
+  EXTRACT_MAX_ARCHIVE_BYTES: positiveInt,
+  EXTRACT_MAX_NESTING_DEPTH: positiveInt,
+  EXTRACT_MAX_MAIL_PARTS: positiveInt,
+  EXTRACT_HEAP_MB: z.coerce.number().int().min(64),
+  EXTRACT_TIMEOUT_SECONDS: positiveInt,
+  EXTRACT_CONCURRENCY: positiveInt,
+  MAX_CHUNKS_PER_DOCUMENT: positiveInt,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -115,6 +127,15 @@ const defaults = {
   INGESTION_TASK_QUEUE: TASK_QUEUES.ingestion,
   EMBED_BATCH_SIZE: 128,
   INGESTION_HEARTBEAT_TIMEOUT_SECONDS: 30,
+  EXTRACT_MAX_TEXT_BYTES: 64 * 1024 * 1024,
+  EXTRACT_MAX_SECTIONS: 20_000,
+  EXTRACT_MAX_ARCHIVE_BYTES: 256 * 1024 * 1024,
+  EXTRACT_MAX_NESTING_DEPTH: 512,
+  EXTRACT_MAX_MAIL_PARTS: 1000,
+  EXTRACT_HEAP_MB: 512,
+  EXTRACT_TIMEOUT_SECONDS: 120,
+  EXTRACT_CONCURRENCY: 2,
+  MAX_CHUNKS_PER_DOCUMENT: 20_000,
 } satisfies Partial<Record<keyof Config, unknown>>;
 
 /** Thrown when the environment holds a setting that does not validate. */

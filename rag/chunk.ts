@@ -2,6 +2,7 @@
 // section at a time, so a chunk never spans two pages or two headings. Every chunk keeps its
 // offsets into the document text: `text.slice(chunk.start, chunk.end) === chunk.text`.
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
+import { TooManyChunksError } from './errors.ts';
 import type { ExtractedDocument, SourceLocation } from './extract/document.ts';
 
 export interface Chunk {
@@ -18,6 +19,8 @@ export interface ChunkOptions {
   readonly chunkSize: number;
   /** Characters shared by neighbouring chunks of one section. */
   readonly chunkOverlap: number;
+  /** The most chunks one document may split into; past it, TooManyChunksError. */
+  readonly maxChunks?: number;
 }
 
 export async function chunkDocument(
@@ -39,6 +42,10 @@ export async function chunkDocument(
       const start = section.start + offset;
       chunks.push({ index: chunks.length, text, start, end: start + text.length, location: section.location });
       searchFrom = offset + 1;
+    }
+    // Checked per section, so a huge document stops before all of it is split.
+    if (options.maxChunks !== undefined && chunks.length > options.maxChunks) {
+      throw new TooManyChunksError(options.maxChunks);
     }
   }
   return chunks;

@@ -80,6 +80,50 @@ export class EmptyDocumentError extends DocumentError {
   }
 }
 
+/**
+ * Thrown when a document goes past one of the extraction limits (rag/extract/limits.ts): it
+ * expands, nests, splits or yields more than one document may, or its parser needs more memory
+ * than an extraction is given. `limit` names the bound that was hit.
+ */
+export class DocumentTooLargeError extends DocumentError {
+  readonly code = 'document_too_large';
+
+  constructor(
+    filename: string,
+    readonly format: string,
+    readonly limit: string,
+    readonly reason: string,
+  ) {
+    super(filename, `The ${format} document "${filename}" is too large to process: ${reason}`);
+  }
+}
+
+/** Thrown when extracting a document's text takes longer than an extraction may run. */
+export class ExtractionTimeoutError extends DocumentError {
+  readonly code = 'extraction_timeout';
+
+  constructor(
+    filename: string,
+    readonly format: string,
+    readonly timeoutMs: number,
+  ) {
+    super(filename, `Extracting the ${format} document "${filename}" took longer than ${timeoutMs / 1000} s`);
+  }
+}
+
+/**
+ * Thrown when a document splits into more chunks than one document may have; the chunk step
+ * knows the sections, not the file, so this is not a DocumentError.
+ */
+export class TooManyChunksError extends RagError {
+  readonly code = 'document_too_large';
+  readonly retryable = false;
+
+  constructor(readonly maxChunks: number) {
+    super(`The document is too large to process: it splits into more than ${maxChunks} chunks`);
+  }
+}
+
 /** Thrown when an embedding or chat provider call fails. */
 export abstract class ProviderError extends RagError {
   constructor(

@@ -29,6 +29,17 @@ export const documentStep: ActivityOptions = {
 };
 
 /**
+ * Extraction: a document step that gives up sooner. Its permanent failures (corrupt, too large,
+ * too slow) are non-retryable already; what is left transient is the blob store, and a parser
+ * thread that failed in a way no one foresaw, which may well recur on every attempt. So a few
+ * attempts over about a minute and a half, then the job fails with the last reason.
+ */
+export const extractionStep: ActivityOptions = {
+  ...documentStep,
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 3, maximumInterval: '1 minute', maximumAttempts: 5 },
+};
+
+/**
  * One batch of embeddings: a provider call and the vector write. It heartbeats, so a worker that
  * dies mid-batch is noticed within the heartbeat timeout and the batch runs again elsewhere. A
  * provider's Retry-After overrides the backoff for the next attempt (nextRetryDelay).

@@ -14,7 +14,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { bookkeeping, documentStep, embeddingStep } from './activity-options.ts';
+import { bookkeeping, documentStep, embeddingStep, extractionStep } from './activity-options.ts';
 import { failureReason, runJob } from './job.ts';
 import {
   documentRegisteredUpdate,
@@ -25,8 +25,8 @@ import {
   type IngestionResult,
 } from './shared.ts';
 
-const { registerDocument, extractDocument, chunkDocument, activateDocument } =
-  proxyActivities<Activities>(documentStep);
+const { registerDocument, chunkDocument, activateDocument } = proxyActivities<Activities>(documentStep);
+const { extractDocument } = proxyActivities<Activities>(extractionStep);
 const { settleDocument, discardUpload } = proxyActivities<Activities>(bookkeeping);
 
 export async function ingestionWorkflow(input: IngestionInput): Promise<IngestionResult> {

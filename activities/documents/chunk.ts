@@ -21,6 +21,7 @@ export function createChunkActivities(deps: Pick<DocumentActivityDeps, 'pool' | 
       const chunks = await splitIntoChunks(extracted, {
         chunkSize: config.CHUNK_SIZE,
         chunkOverlap: config.CHUNK_OVERLAP,
+        maxChunks: config.MAX_CHUNKS_PER_DOCUMENT,
       });
       const scope = documentScope(document);
       for (let start = 0; start < chunks.length; start += INSERT_BATCH) {

@@ -1,10 +1,13 @@
 // Extraction: reads the original from the blob store, turns it into text with located sections
-// (rag/extract), and keeps the result as a blob of its own, so the text never passes through
-// workflow history. Unsupported, corrupt and empty files fail for good (DocumentError).
+// (rag/extract) in a worker thread whose memory and time are capped, and keeps the result as a
+// blob of its own, so the text never passes through workflow history. Unsupported, corrupt,
+// empty, too large and too slow files fail for good (DocumentError); the blob store's errors
+// are transient.
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import { findDocument, recordExtraction } from '../../db/queries/documents.ts';
 import { withTenant } from '../../db/with-tenant.ts';
-import { extractText } from '../../rag/extract/index.ts';
+import { ExtractionSandbox, sandboxOptions } from '../../rag/extract/sandbox.ts';
 import { BlobNotFoundError } from '../../storage/blob-store.ts';
 import { extractedKey } from '../../storage/document-keys.ts';
 import { documentGone, documentScope, type DocumentActivityDeps, type VersionStep } from './scope.ts';
@@ -15,7 +18,12 @@ export interface ExtractionSummary {
   readonly sections: number;
 }
 
-export function createExtractActivities({ pool, blobs }: Pick<DocumentActivityDeps, 'pool' | 'blobs'>) {
+export function createExtractActivities({
+  pool,
+  blobs,
+  config,
+}: Pick<DocumentActivityDeps, 'pool' | 'blobs' | 'config'>) {
+  const sandbox = new ExtractionSandbox(sandboxOptions(config));
   return {
     async extractDocument(input: VersionStep): Promise<ExtractionSummary> {
       const { document, version } = input;
@@ -30,11 +38,11 @@ export function createExtractActivities({ pool, blobs }: Pick<DocumentActivityDe
           nonRetryable: true,
         });
       });
-      const extracted = await extractText({
-        bytes,
-        filename: row.filename ?? row.title,
-        ...(row.mimeType ? { mimeType: row.mimeType } : {}),
-      });
+      const extracted = await sandbox.extract(
+        { bytes, filename: row.filename ?? row.title, ...(row.mimeType ? { mimeType: row.mimeType } : {}) },
+        // Cancelled when the worker shuts down (or a heartbeat learns of a cancellation).
+        Context.current().cancellationSignal,
+      );
       await blobs.put(
         extractedKey(document.tenantId, document.documentId, version),
         Buffer.from(JSON.stringify(extracted)),

@@ -7,11 +7,15 @@ import type { DatabasePool } from 'slonik';
 import type { Config } from '../../config.ts';
 import type { TenantContext } from '../../db/with-tenant.ts';
 import type { Embedder } from '../../rag/embed/embedder.ts';
+import type { SandboxConfig } from '../../rag/extract/sandbox.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { DocumentRef, JobRef } from '../../workflows/shared.ts';
 
 export interface DocumentActivityDeps {
-  readonly config: Pick<Config, 'CHUNK_SIZE' | 'CHUNK_OVERLAP' | 'EMBED_BATCH_SIZE'>;
+  readonly config: Pick<
+    Config,
+    'CHUNK_SIZE' | 'CHUNK_OVERLAP' | 'EMBED_BATCH_SIZE' | 'MAX_CHUNKS_PER_DOCUMENT' | keyof SandboxConfig
+  >;
   readonly pool: DatabasePool;
   readonly blobs: BlobStore;
   readonly embedder: Embedder;

@@ -1,5 +1,6 @@
 // The shape every extractor produces, and the one function that builds it from sections,
-// so that section offsets always point into the document text exactly.
+// so that section offsets always point into the document text exactly, and so that every
+// string a document yields is one PostgreSQL can store.
 import { EmptyDocumentError } from '../errors.ts';
 
 export const DOCUMENT_FORMATS = ['txt', 'md', 'html', 'pdf', 'docx', 'csv', 'json', 'eml'] as const;
@@ -37,8 +38,22 @@ export interface SectionDraft {
 const SECTION_SEPARATOR = '\n\n';
 
 /**
- * Trims each section, drops empty ones and joins the rest with a blank line. Throws
- * EmptyDocumentError when nothing is left, since an empty document cannot be indexed.
+ * `text` without what a PostgreSQL text or jsonb value cannot hold: NUL characters (refused
+ * with SQLSTATE 22021, yet common in PDF strings and mail bodies) are dropped, and lone UTF-16
+ * surrogates, which have no UTF-8 form, become U+FFFD.
+ */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '').toWellFormed();
+}
+
+function storableLocation(location: SourceLocation): SourceLocation {
+  return location.heading === undefined ? location : { ...location, heading: storableText(location.heading) };
+}
+
+/**
+ * Trims each section, drops empty ones and joins the rest with a blank line; text, headings and
+ * metadata are made storable first. Throws EmptyDocumentError when nothing is left, since an
+ * empty document cannot be indexed.
  */
 export function assembleDocument(
   filename: string,
@@ -49,12 +64,12 @@ export function assembleDocument(
   const sections: DocumentSection[] = [];
   let text = '';
   for (const draft of drafts) {
-    const sectionText = draft.text.trim();
+    const sectionText = storableText(draft.text).trim();
     if (sectionText === '') continue;
     if (text !== '') text += SECTION_SEPARATOR;
     sections.push({
       text: sectionText,
-      location: draft.location,
+      location: storableLocation(draft.location),
       start: text.length,
       end: text.length + sectionText.length,
     });
@@ -65,8 +80,8 @@ export function assembleDocument(
 }
 
 function definedEntries(metadata: Record<string, string | number | undefined>): DocumentMetadata {
-  const entries = Object.entries(metadata).filter(
-    (entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== '',
-  );
+  const entries = Object.entries(metadata)
+    .map(([key, value]) => [key, typeof value === 'string' ? storableText(value).trim() : value] as const)
+    .filter((entry): entry is readonly [string, string | number] => entry[1] !== undefined && entry[1] !== '');
   return Object.fromEntries(entries);
 }

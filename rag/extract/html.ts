@@ -1,9 +1,11 @@
 // HTML through html-to-text (LangChain's HTML loader fetches URLs, so the library is used
 // directly). Headings are marked while converting, then open sections; <title> is the title.
+import { Parser } from 'htmlparser2';
 import { convert, type FormatCallback, type HtmlToTextOptions } from 'html-to-text';
 import { decodeUtf8 } from './decode.ts';
 import { assembleDocument, type DocumentFormat, type ExtractedDocument } from './document.ts';
 import { firstTitle, sectionsByHeading, type HeadedLine } from './headings.ts';
+import { tooDeep, type ExtractionLimits } from './limits.ts';
 
 // A private-use character cannot occur in real text; it prefixes each heading line, with its level.
 const HEADING_MARK = '\uE000';
@@ -26,10 +28,50 @@ const options: HtmlToTextOptions = {
   ],
 };
 
-const TITLE = /<title[^>]*>([\s\S]*?)<\/title>/i;
+/**
+ * Reads the HTML once with htmlparser2, the parser html-to-text builds its tree with, so that
+ * nesting deeper than the limit is refused before html-to-text walks the tree recursively (100k
+ * nested <div> overflowed its stack), and takes the text of the first <title> on the way (a
+ * regular expression for it took quadratic time over many unclosed <title> tags).
+ */
+function inspectHtml(
+  html: string,
+  filename: string,
+  format: DocumentFormat,
+  limits: ExtractionLimits,
+): { title: string | undefined } {
+  let depth = 0;
+  let title: string | undefined;
+  let titleText: string | undefined;
+  const parser = new Parser({
+    onopentag(name) {
+      depth += 1;
+      if (depth > limits.maxNestingDepth) throw tooDeep(filename, format, limits);
+      if (name === 'title' && title === undefined) titleText = '';
+    },
+    ontext(text) {
+      if (titleText !== undefined) titleText += text;
+    },
+    onclosetag(name) {
+      depth -= 1;
+      if (name === 'title' && titleText !== undefined) {
+        title = titleText.replace(/\s+/g, ' ').trim();
+        titleText = undefined;
+      }
+    },
+  });
+  parser.end(html);
+  return { title };
+}
 
-/** Plain text of an HTML fragment, without heading marks (for mail bodies and titles). */
-export function htmlToPlainText(html: string): string {
+/** Plain text of an HTML mail body, without heading marks. */
+export function htmlToPlainText(
+  html: string,
+  filename: string,
+  format: DocumentFormat,
+  limits: ExtractionLimits,
+): string {
+  inspectHtml(html, filename, format, limits);
   return convert(html, options).replaceAll(new RegExp(`${HEADING_MARK}\\d`, 'g'), '');
 }
 
@@ -44,13 +86,17 @@ function htmlLines(html: string): HeadedLine[] {
 }
 
 /** Shared by the html and docx extractors (mammoth renders a docx as HTML). */
-export function documentFromHtml(html: string, filename: string, format: DocumentFormat): ExtractedDocument {
+export function documentFromHtml(
+  html: string,
+  filename: string,
+  format: DocumentFormat,
+  limits: ExtractionLimits,
+): ExtractedDocument {
+  const { title } = inspectHtml(html, filename, format, limits);
   const lines = htmlLines(html);
-  const titleHtml = TITLE.exec(html)?.[1];
-  const title = (titleHtml === undefined ? undefined : htmlToPlainText(titleHtml).trim()) || firstTitle(lines);
-  return assembleDocument(filename, format, sectionsByHeading(lines), { title });
+  return assembleDocument(filename, format, sectionsByHeading(lines), { title: title || firstTitle(lines) });
 }
 
-export function extractHtml(bytes: Uint8Array, filename: string): ExtractedDocument {
-  return documentFromHtml(decodeUtf8(bytes, filename, 'html'), filename, 'html');
+export function extractHtml(bytes: Uint8Array, filename: string, limits: ExtractionLimits): ExtractedDocument {
+  return documentFromHtml(decodeUtf8(bytes, filename, 'html'), filename, 'html', limits);
 }

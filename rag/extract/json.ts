@@ -3,19 +3,61 @@
 import { CorruptDocumentError } from '../errors.ts';
 import { decodeUtf8 } from './decode.ts';
 import { assembleDocument, type ExtractedDocument } from './document.ts';
+import { textTooLarge, tooDeep, type ExtractionLimits } from './limits.ts';
 
-function* flatten(value: unknown, path: string): Generator<string> {
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) yield* flatten(item, `${path}[${index}]`);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) yield* flatten(item, path === '' ? key : `${path}.${key}`);
-  } else {
+interface Pending {
+  readonly value: unknown;
+  readonly path: string;
+  /** Arrays and objects around the value. */
+  readonly depth: number;
+}
+
+/**
+ * The lines of one value, in document order. It walks with a stack of its own rather than by
+ * recursion, which overflowed on 5k nested levels, and stops at the nesting and text limits:
+ * every line repeats its path, so deep nesting multiplies the text.
+ */
+class Flattener {
+  private characters = 0;
+
+  constructor(
+    private readonly filename: string,
+    private readonly limits: ExtractionLimits,
+  ) {}
+
+  lines(root: Pending): string[] {
+    const lines: string[] = [];
+    const stack = [root];
+    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+      const { value, path, depth } = next;
+      if (value === null || typeof value !== 'object') {
+        lines.push(this.line(path, value));
+        continue;
+      }
+      if (depth >= this.limits.maxNestingDepth) throw tooDeep(this.filename, 'json', this.limits);
+      const children: Pending[] = Array.isArray(value)
+        ? value.map((item: unknown, index) => ({ value: item, path: `${path}[${index}]`, depth: depth + 1 }))
+        : Object.entries(value as Record<string, unknown>).map(([key, item]) => ({
+            value: item,
+            path: path === '' ? key : `${path}.${key}`,
+            depth: depth + 1,
+          }));
+      for (let index = children.length - 1; index >= 0; index -= 1) stack.push(children[index]!);
+    }
+    return lines;
+  }
+
+  private line(path: string, value: unknown): string {
     const rendered = typeof value === 'string' ? value : JSON.stringify(value);
-    yield path === '' ? rendered : `${path}: ${rendered}`;
+    const line = path === '' ? rendered : `${path}: ${rendered}`;
+    // A UTF-16 code unit is at least one UTF-8 byte, so this never refuses text within the limit.
+    this.characters += line.length + 1;
+    if (this.characters > this.limits.maxTextBytes) throw textTooLarge(this.filename, 'json', this.limits);
+    return line;
   }
 }
 
-export function extractJson(bytes: Uint8Array, filename: string): ExtractedDocument {
+export function extractJson(bytes: Uint8Array, filename: string, limits: ExtractionLimits): ExtractedDocument {
   let value: unknown;
   try {
     value = JSON.parse(decodeUtf8(bytes, filename, 'json'));
@@ -23,8 +65,11 @@ export function extractJson(bytes: Uint8Array, filename: string): ExtractedDocum
     if (!(error instanceof SyntaxError)) throw error;
     throw new CorruptDocumentError(filename, 'json', error.message, { cause: error });
   }
+  const flattener = new Flattener(filename, limits);
   const text = Array.isArray(value)
-    ? value.map((item, index) => [...flatten(item, `[${index}]`)].join('\n')).join('\n\n')
-    : [...flatten(value, '')].join('\n');
+    ? value
+        .map((item: unknown, index) => flattener.lines({ value: item, path: `[${index}]`, depth: 1 }).join('\n'))
+        .join('\n\n')
+    : flattener.lines({ value, path: '', depth: 0 }).join('\n');
   return assembleDocument(filename, 'json', [{ text, location: {} }]);
 }

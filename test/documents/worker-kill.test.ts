@@ -9,6 +9,7 @@ import test from 'ava';
 import { chunkDocument } from '../../rag/chunk.ts';
 import { extractText } from '../../rag/extract/index.ts';
 import { startApi, tenantOwner } from '../api/harness.ts';
+import { defaultLimits } from '../rag/fixtures.ts';
 import { OpenAIStandIn } from '../stubs/openai-server.ts';
 import {
   chunkStats,
@@ -68,7 +69,7 @@ test('a worker killed mid-embedding is replaced, and the document completes with
     (_, i) => `Entry ${i} (${randomBytes(4).toString('hex')}): the lock keeper logged ${i * 7} barges heading upriver.`,
   ).join('\n\n');
   const expected = (
-    await chunkDocument(await extractText({ bytes: Buffer.from(text), filename: 'log.txt' }), {
+    await chunkDocument(await extractText({ bytes: Buffer.from(text), filename: 'log.txt' }, defaultLimits), {
       chunkSize: CHUNK_SIZE,
       chunkOverlap: 0,
     })

@@ -1,8 +1,9 @@
 import test from 'ava';
 import { chunkDocument } from '../../rag/chunk.ts';
+import { TooManyChunksError } from '../../rag/errors.ts';
 import { assembleDocument } from '../../rag/extract/document.ts';
 import { extractText } from '../../rag/extract/index.ts';
-import { readFixture } from './fixtures.ts';
+import { defaultLimits, readFixture } from './fixtures.ts';
 
 const paragraph = (n: number) =>
   `Paragraph ${n} talks about granite, basalt and the quarry floor; it repeats itself a little. `.repeat(3).trim();
@@ -51,7 +52,7 @@ test('chunking is deterministic', async (t) => {
 });
 
 test('a pdf chunk knows its page', async (t) => {
-  const document = await extractText({ bytes: await readFixture('report.pdf'), filename: 'report.pdf' });
+  const document = await extractText({ bytes: await readFixture('report.pdf'), filename: 'report.pdf' }, defaultLimits);
   const chunks = await chunkDocument(document, { chunkSize: 60, chunkOverlap: 10 });
   t.deepEqual(
     chunks.map((chunk) => [chunk.location.page, chunk.text]),
@@ -71,4 +72,16 @@ test('a short section becomes a single chunk equal to it', async (t) => {
   t.deepEqual(await chunkDocument(document, { chunkSize: 1000, chunkOverlap: 150 }), [
     { index: 0, text: 'Short text.', start: 0, end: 11, location: {} },
   ]);
+});
+
+test('refuses a document that splits into more chunks than one document may have', async (t) => {
+  const options = { chunkSize: 300, chunkOverlap: 60 };
+  const count = (await chunkDocument(longDocument, options)).length;
+  t.is((await chunkDocument(longDocument, { ...options, maxChunks: count })).length, count);
+  const error = await t.throwsAsync(chunkDocument(longDocument, { ...options, maxChunks: count - 1 }), {
+    instanceOf: TooManyChunksError,
+  });
+  t.is(error.code, 'document_too_large');
+  t.false(error.retryable);
+  t.is(error.message, `The document is too large to process: it splits into more than ${count - 1} chunks`);
 });

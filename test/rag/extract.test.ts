@@ -1,13 +1,13 @@
 import test from 'ava';
 import { CorruptDocumentError, DocumentError, EmptyDocumentError, UnsupportedFormatError } from '../../rag/errors.ts';
 import { extractText } from '../../rag/extract/index.ts';
-import { failingFixtures, fixturePath, formatFixtures, readFixture } from './fixtures.ts';
+import { defaultLimits, failingFixtures, fixturePath, formatFixtures, readFixture } from './fixtures.ts';
 
 const extractFixture = async (filename: string, mimeType?: string) =>
-  extractText({ bytes: await readFixture(filename), filename, mimeType });
+  extractText({ bytes: await readFixture(filename), filename, mimeType }, defaultLimits);
 
 test('extracts plain text as one section', async (t) => {
-  const document = await extractText({ path: fixturePath('notes.txt'), filename: 'notes.txt' });
+  const document = await extractText({ path: fixturePath('notes.txt'), filename: 'notes.txt' }, defaultLimits);
   t.is(document.format, 'txt');
   t.is(
     document.text,
@@ -65,7 +65,7 @@ test('extracts pdf text page by page', async (t) => {
 });
 
 test('detects a pdf by its leading bytes whatever its name', async (t) => {
-  const document = await extractText({ bytes: await readFixture('report.pdf'), filename: 'upload.bin' });
+  const document = await extractText({ bytes: await readFixture('report.pdf'), filename: 'upload.bin' }, defaultLimits);
   t.is(document.format, 'pdf');
 });
 
@@ -122,7 +122,7 @@ test('flattens json into "path: value" lines', async (t) => {
 
 test('separates the records of a top-level json array with blank lines', async (t) => {
   const bytes = Buffer.from(JSON.stringify([{ name: 'Ada' }, { name: 'Grace', langs: ['COBOL'] }]));
-  const document = await extractText({ bytes, filename: 'people.json' });
+  const document = await extractText({ bytes, filename: 'people.json' }, defaultLimits);
   t.is(document.text, '[0].name: Ada\n\n[1].name: Grace\n[1].langs[0]: COBOL');
 });
 
@@ -166,11 +166,14 @@ test('section offsets point into the document text', async (t) => {
 });
 
 test('uses the media type when the file name has no known extension', async (t) => {
-  const document = await extractText({
-    bytes: Buffer.from('# Title\n\nBody'),
-    filename: 'upload',
-    mimeType: 'text/markdown; charset=utf-8',
-  });
+  const document = await extractText(
+    {
+      bytes: Buffer.from('# Title\n\nBody'),
+      filename: 'upload',
+      mimeType: 'text/markdown; charset=utf-8',
+    },
+    defaultLimits,
+  );
   t.is(document.format, 'md');
 });
 
@@ -188,27 +191,36 @@ test('rejects a corrupt docx as a permanent corrupt-document error', async (t) =
 });
 
 test('rejects a file named pdf that is not one', async (t) => {
-  const error = await t.throwsAsync(extractText({ bytes: Buffer.from('hello'), filename: 'fake.pdf' }), {
+  const error = await t.throwsAsync(extractText({ bytes: Buffer.from('hello'), filename: 'fake.pdf' }, defaultLimits), {
     instanceOf: CorruptDocumentError,
   });
   t.is(error.message, 'Corrupt pdf document "fake.pdf": the file does not start with %PDF-');
 });
 
 test('rejects malformed json and csv as corrupt', async (t) => {
-  const json = await t.throwsAsync(extractText({ bytes: Buffer.from('{"a": ['), filename: 'broken.json' }), {
-    instanceOf: CorruptDocumentError,
-  });
+  const json = await t.throwsAsync(
+    extractText({ bytes: Buffer.from('{"a": ['), filename: 'broken.json' }, defaultLimits),
+    {
+      instanceOf: CorruptDocumentError,
+    },
+  );
   t.is(json.format, 'json');
-  const csv = await t.throwsAsync(extractText({ bytes: Buffer.from('a,b\n"unclosed,1\n'), filename: 'broken.csv' }), {
-    instanceOf: CorruptDocumentError,
-  });
+  const csv = await t.throwsAsync(
+    extractText({ bytes: Buffer.from('a,b\n"unclosed,1\n'), filename: 'broken.csv' }, defaultLimits),
+    {
+      instanceOf: CorruptDocumentError,
+    },
+  );
   t.is(csv.format, 'csv');
 });
 
 test('rejects binary bytes under a text name as corrupt', async (t) => {
-  const error = await t.throwsAsync(extractText({ bytes: Buffer.from([0xff, 0xfe, 0x00, 0x41]), filename: 'x.txt' }), {
-    instanceOf: CorruptDocumentError,
-  });
+  const error = await t.throwsAsync(
+    extractText({ bytes: Buffer.from([0xff, 0xfe, 0x00, 0x41]), filename: 'x.txt' }, defaultLimits),
+    {
+      instanceOf: CorruptDocumentError,
+    },
+  );
   t.is(error.reason, 'the file is not valid UTF-8 text');
 });
 
@@ -230,9 +242,12 @@ test('rejects a document without text as empty', async (t) => {
 });
 
 test('rejects a mail file without mail headers as corrupt', async (t) => {
-  const error = await t.throwsAsync(extractText({ bytes: Buffer.from('just some words'), filename: 'x.eml' }), {
-    instanceOf: CorruptDocumentError,
-  });
+  const error = await t.throwsAsync(
+    extractText({ bytes: Buffer.from('just some words'), filename: 'x.eml' }, defaultLimits),
+    {
+      instanceOf: CorruptDocumentError,
+    },
+  );
   t.is(error.reason, 'no Subject, From or Date header was found');
 });
 

@@ -3,9 +3,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../config.ts';
 import type { DocumentFormat } from '../../rag/extract/document.ts';
+import { extractionLimits } from '../../rag/extract/limits.ts';
 
 export const documentsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'documents');
+
+/** The extraction limits of the default configuration. */
+export const defaultLimits = extractionLimits(loadConfig({}));
 
 export function fixturePath(name: string): string {
   return path.join(documentsDir, name);
