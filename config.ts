@@ -46,9 +46,8 @@ const ConfigSchema = z.object({
   LOGIN_MAX_FAILURES: positiveInt,
   LOGIN_WINDOW_SECONDS: positiveInt,
 
-  // Maintenance schedule.
+  // Maintenance schedule. What it removes (the retention) is fixed in the database, not here.
   MAINTENANCE_INTERVAL_MINUTES: positiveInt,
-  SESSION_RETENTION_DAYS: z.coerce.number().int().min(0),
 
   // Storage and providers.
   QUARRY_LOCAL_DIR: z.string().min(1),
@@ -97,7 +96,6 @@ const defaults = {
   LOGIN_MAX_FAILURES: 5,
   LOGIN_WINDOW_SECONDS: 900,
   MAINTENANCE_INTERVAL_MINUTES: 60,
-  SESSION_RETENTION_DAYS: 7,
   QUARRY_LOCAL_DIR: localDir,
   BLOB_DIR: path.join(localDir, 'blobs'),
   EMBEDDING_PROVIDER: 'local',

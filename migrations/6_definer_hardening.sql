@@ -10,6 +10,14 @@
 --   * quarry_app (and PUBLIC) lose TEMPORARY on the database, so there is nothing to shadow with.
 -- test/definer-attack.test.ts attacks every definer function found in pg_proc this way.
 
+-- A new function is executable by PUBLIC unless that is revoked. Migration 1 meant to stop it
+-- with ALTER DEFAULT PRIVILEGES IN SCHEMA public … REVOKE, but a per-schema default can only add
+-- to the global one, never take from it: reembed_candidates (migration 5) was left to PUBLIC.
+-- From here on the owner's functions start with no EXECUTE for anyone but the owner, and each
+-- one quarry_app calls is granted by name.
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+REVOKE ALL ON FUNCTION reembed_candidates(text, integer, uuid, integer) FROM PUBLIC;
+
 -- Login: the id, hash and admin flag of the account with this email, if any.
 CREATE OR REPLACE FUNCTION auth_lookup_user(p_email text)
   RETURNS TABLE (id uuid, password_hash text, is_admin boolean)
@@ -46,41 +54,66 @@ CREATE OR REPLACE FUNCTION auth_my_tenants()
     ORDER BY t.created_at, t.id
   $$;
 
--- Maintenance: remove sessions that expired or were revoked before the cutoff.
-CREATE OR REPLACE FUNCTION maintenance_purge_sessions(p_cutoff timestamptz) RETURNS bigint
+-- Limits of the maintenance lookups, fixed on the server ------------------------------------
+-- The functions below reach every tenant, so what they remove or reveal must not be the caller's
+-- to choose: as quarry_app, maintenance_purge_sessions('infinity') used to delete every session
+-- of every tenant. Their limits live here, in one place only the schema owner can change (a
+-- migration that replaces this function); quarry_app may not even execute it.
+CREATE FUNCTION maintenance_limits()
+  RETURNS TABLE (
+    session_retention interval,  -- sessions expired or revoked longer ago than this are removed
+    api_key_retention interval,  -- API keys expired or revoked longer ago than this are removed
+    reconcile_after   interval,  -- an unfinished job's ids leave the lookup only once it is this stale
+    reconcile_batch   integer    -- the most jobs one reconciliation lookup answers
+  )
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, public, pg_temp
+  AS $$ SELECT interval '7 days', interval '7 days', interval '5 minutes', 500 $$;
+
+DROP FUNCTION maintenance_purge_sessions(timestamptz);
+DROP FUNCTION maintenance_purge_api_keys(timestamptz);
+
+-- Maintenance: remove sessions that expired or were revoked longer ago than the retention.
+CREATE FUNCTION maintenance_purge_sessions() RETURNS bigint
   LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
-    WITH gone AS (
-      DELETE FROM public.sessions
-      WHERE (expires_at < p_cutoff OR revoked_at < p_cutoff)
+    WITH cutoff AS (SELECT now() - l.session_retention AS at FROM public.maintenance_limits() l),
+    gone AS (
+      DELETE FROM public.sessions s USING cutoff
+      WHERE s.expires_at < cutoff.at OR s.revoked_at < cutoff.at
       RETURNING 1
     ) SELECT count(*) FROM gone
   $$;
 
--- Maintenance: remove API keys revoked or expired before the cutoff.
-CREATE OR REPLACE FUNCTION maintenance_purge_api_keys(p_cutoff timestamptz) RETURNS bigint
+-- Maintenance: remove API keys revoked or expired longer ago than the retention.
+CREATE FUNCTION maintenance_purge_api_keys() RETURNS bigint
   LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
-    WITH gone AS (
-      DELETE FROM public.api_keys
-      WHERE (revoked_at < p_cutoff OR expires_at < p_cutoff)
+    WITH cutoff AS (SELECT now() - l.api_key_retention AS at FROM public.maintenance_limits() l),
+    gone AS (
+      DELETE FROM public.api_keys k USING cutoff
+      WHERE k.revoked_at < cutoff.at OR k.expires_at < cutoff.at
       RETURNING 1
     ) SELECT count(*) FROM gone
   $$;
 
--- Reconciliation: jobs of every tenant that still say queued or running (ids only).
+GRANT EXECUTE ON FUNCTION maintenance_purge_sessions(), maintenance_purge_api_keys() TO quarry_app;
+
+-- Reconciliation: jobs of every tenant that still say queued or running (ids only). The caller
+-- may ask for jobs staler than the server's floor, and for fewer than a batch, never for more.
 CREATE OR REPLACE FUNCTION maintenance_unfinished_jobs(p_older_than timestamptz, p_limit integer)
   RETURNS TABLE (tenant_id uuid, workflow_id text, run_id text)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
     SELECT j.tenant_id, j.workflow_id, j.run_id
     FROM public.jobs j
-    WHERE j.status IN ('queued', 'running') AND j.updated_at < p_older_than
+    WHERE j.status IN ('queued', 'running')
+      AND j.updated_at < LEAST(p_older_than, now() - (SELECT l.reconcile_after FROM public.maintenance_limits() l))
     ORDER BY j.updated_at
-    LIMIT p_limit
+    LIMIT LEAST(GREATEST(p_limit, 0), (SELECT l.reconcile_batch FROM public.maintenance_limits() l))
   $$;
 
--- Re-embedding: the current tenant's documents whose active version has vectors of another model.
+-- Re-embedding: the current tenant's documents whose active version has vectors of another model,
+-- a page of at most 100 whatever the caller asks (the re-embed workflow asks for 10).
 CREATE OR REPLACE FUNCTION reembed_candidates(p_model text, p_dimensions integer, p_after uuid, p_limit integer)
   RETURNS TABLE (id uuid, owner_user_id uuid, latest_version integer)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
@@ -96,7 +129,7 @@ CREATE OR REPLACE FUNCTION reembed_candidates(p_model text, p_dimensions integer
           AND (c.embedding_model IS DISTINCT FROM p_model OR c.embedding_dims IS DISTINCT FROM p_dimensions)
       )
     ORDER BY d.id
-    LIMIT p_limit
+    LIMIT LEAST(GREATEST(p_limit, 0), 100)
   $$;
 
 -- No temporary objects for the runtime role, nor for anyone through PUBLIC. The database owner

@@ -44,9 +44,10 @@ export const MAINTENANCE_SUBJECT = 'cleanup';
 export interface MaintenanceInput {
   /** The platform admin who asked for this run; absent for scheduled runs. */
   readonly requestedBy?: string | null;
-  /** Sessions and API keys expired or revoked longer ago than this are removed. */
-  readonly retentionDays: number;
-  /** Unfinished jobs that have not moved for this long are checked against Temporal (default 15). */
+  /**
+   * Unfinished jobs that have not moved for this long are checked against Temporal (default 15;
+   * the database never answers jobs fresher than its own floor, maintenance_limits()).
+   */
   readonly reconcileAfterMinutes?: number;
 }
 

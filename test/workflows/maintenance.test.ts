@@ -76,7 +76,7 @@ test.serial('removes old expired sessions and revoked keys, keeps recent ones, a
 
   const { workflowId, runId } = await startMaintenanceJob(
     temporal.client,
-    { requestedBy: userId, retentionDays: 7 },
+    { requestedBy: userId },
     { taskQueue, subject: `test-${randomUUID()}` },
   );
   const result = (await temporal.client.workflow.getHandle(workflowId, runId).result()) as MaintenanceResult;
@@ -143,17 +143,24 @@ test.serial('gives a terminated workflow its final status with the reason', asyn
   const orphan = await temporal.client.workflow.start('maintenanceWorkflow', {
     taskQueue: uniqueTaskQueue('nobody-polls'),
     workflowId: `test-orphan-${randomUUID()}`,
-    args: [{ retentionDays: 7 }],
+    args: [{}],
   });
   const jobRef = { tenantId, workflowId: orphan.workflowId, runId: orphan.firstExecutionRunId };
   await withTenant(pool, { tenantId }, (tx) =>
     upsertRunningJob(tx, jobRef, { kind: 'maintenance', subject: 'orphan', createdBy: null }),
   );
   await orphan.terminate('test: worker lost');
+  // The database lists a job for reconciliation only once it has not moved for a while
+  // (maintenance_limits()), whatever the workflow asks: this one was lost an hour ago.
+  await withTenant(pool, { tenantId }, (tx) =>
+    tx.query(
+      sql.unsafe`UPDATE jobs SET updated_at = now() - interval '1 hour' WHERE workflow_id = ${jobRef.workflowId}`,
+    ),
+  );
 
   const { workflowId, runId } = await startMaintenanceJob(
     temporal.client,
-    { requestedBy: userId, retentionDays: 7, reconcileAfterMinutes: 0 },
+    { requestedBy: userId, reconcileAfterMinutes: 0 },
     { taskQueue, subject: `test-${randomUUID()}` },
   );
   const result = (await temporal.client.workflow.getHandle(workflowId, runId).result()) as MaintenanceResult;
@@ -179,7 +186,7 @@ test('a repeated maintenance request attaches to the running job', async (t) => 
   const idleQueue = uniqueTaskQueue('idle');
   const first = await startMaintenanceJob(
     temporal.client,
-    { requestedBy: randomUUID(), retentionDays: 7 },
+    { requestedBy: randomUUID() },
     {
       taskQueue: idleQueue,
       subject,
@@ -187,7 +194,7 @@ test('a repeated maintenance request attaches to the running job', async (t) => 
   );
   const second = await startMaintenanceJob(
     temporal.client,
-    { requestedBy: randomUUID(), retentionDays: 7 },
+    { requestedBy: randomUUID() },
     {
       taskQueue: idleQueue,
       subject,
@@ -200,7 +207,7 @@ test('a repeated maintenance request attaches to the running job', async (t) => 
 
 test('creates the maintenance schedule once and leaves an existing one alone', async (t) => {
   const { temporal } = t.context;
-  const options = { intervalMinutes: 60, retentionDays: 7, taskQueue: uniqueTaskQueue('schedule') };
+  const options = { intervalMinutes: 60, taskQueue: uniqueTaskQueue('schedule') };
   const first = await ensureMaintenanceSchedule(temporal.client, options);
   const second = await ensureMaintenanceSchedule(temporal.client, options);
   t.deepEqual([first, second], ['created', 'exists']);
