@@ -34,14 +34,25 @@ CREATE OR REPLACE FUNCTION auth_user_id_by_email(p_email text) RETURNS uuid
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$ SELECT u.id FROM public.users u WHERE u.email = lower(p_email) $$;
 
--- API-key authentication: the key row for a visible prefix.
-CREATE OR REPLACE FUNCTION auth_lookup_api_key(p_prefix text)
-  RETURNS TABLE (id uuid, tenant_id uuid, key_hash text, role text, expires_at timestamptz, revoked_at timestamptz)
+-- API-key authentication: the key row for a visible prefix, with the role its creator holds in
+-- the key's tenant now. A key may never do more than its creator may do today, so the caller
+-- caps the key's role with creator_role, and refuses the key when it is NULL: the creator left
+-- the tenant or deleted their account (api_keys.created_by is then NULL). It is read in the
+-- same lookup, on every request, so a demotion or removal takes effect at once.
+DROP FUNCTION auth_lookup_api_key(text);
+CREATE FUNCTION auth_lookup_api_key(p_prefix text)
+  RETURNS TABLE (
+    id uuid, tenant_id uuid, key_hash text, role text, creator_role text,
+    expires_at timestamptz, revoked_at timestamptz
+  )
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
-    SELECT k.id, k.tenant_id, k.key_hash, k.role, k.expires_at, k.revoked_at
-    FROM public.api_keys k WHERE k.prefix = p_prefix
+    SELECT k.id, k.tenant_id, k.key_hash, k.role, m.role, k.expires_at, k.revoked_at
+    FROM public.api_keys k
+    LEFT JOIN public.memberships m ON m.tenant_id = k.tenant_id AND m.user_id = k.created_by
+    WHERE k.prefix = p_prefix
   $$;
+GRANT EXECUTE ON FUNCTION auth_lookup_api_key(text) TO quarry_app;
 
 -- "List my tenants": the memberships of the user in app.user_id, and nobody else's.
 CREATE OR REPLACE FUNCTION auth_my_tenants()
