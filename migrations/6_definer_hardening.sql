@@ -1,4 +1,8 @@
--- Hardening of the SECURITY DEFINER functions (issue 6).
+-- Hardening of the SECURITY DEFINER functions, and of what they and the jobs table reveal (issue 6):
+--   1. no pg_temp shadowing: a safe search_path for every definer function, no TEMPORARY;
+--   2. maintenance limits (retention, staleness, batch sizes) fixed here, not by the caller;
+--   3. an API key's lookup answers its creator's current role, which caps the key;
+--   4. jobs about a private document are its owner's alone (jobs.private_to).
 --
 -- A definer function runs as the schema owner. Its search_path was `pg_catalog, public`, and a
 -- search_path that does not name pg_temp searches it FIRST for tables and views: quarry_app could
@@ -14,9 +18,8 @@
 -- with ALTER DEFAULT PRIVILEGES IN SCHEMA public … REVOKE, but a per-schema default can only add
 -- to the global one, never take from it: reembed_candidates (migration 5) was left to PUBLIC.
 -- From here on the owner's functions start with no EXECUTE for anyone but the owner, and each
--- one quarry_app calls is granted by name.
+-- one quarry_app calls is granted by name (reembed_candidates is recreated below).
 ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
-REVOKE ALL ON FUNCTION reembed_candidates(text, integer, uuid, integer) FROM PUBLIC;
 
 -- Login: the id, hash and admin flag of the account with this email, if any.
 CREATE OR REPLACE FUNCTION auth_lookup_user(p_email text)
@@ -109,27 +112,95 @@ CREATE FUNCTION maintenance_purge_api_keys() RETURNS bigint
 
 GRANT EXECUTE ON FUNCTION maintenance_purge_sessions(), maintenance_purge_api_keys() TO quarry_app;
 
--- Reconciliation: jobs of every tenant that still say queued or running (ids only). The caller
--- may ask for jobs staler than the server's floor, and for fewer than a batch, never for more.
-CREATE OR REPLACE FUNCTION maintenance_unfinished_jobs(p_older_than timestamptz, p_limit integer)
-  RETURNS TABLE (tenant_id uuid, workflow_id text, run_id text)
+-- Jobs follow the visibility of their subject ------------------------------------------------
+-- A private document is its uploader's alone, and so are the jobs about it (its ingestions and
+-- its deletion): their rows and events carried its id, uploader and counts to every member,
+-- viewer and API key. private_to names the user a job is private to (NULL: the whole tenant's).
+-- It is set when the job row is written, in that user's context, and the policies below hide
+-- the row and its events from every other context, as documents_visible hides the document.
+ALTER TABLE jobs ADD COLUMN private_to uuid; -- no foreign key: a gone account must not block a job
+ALTER TABLE jobs ADD CONSTRAINT jobs_private_to_tenant CHECK (private_to IS NULL OR tenant_id IS NOT NULL);
+
+-- The jobs of private documents written before this migration. The schema owner is held to the
+-- policies too (FORCE), and a migration has no context, so both tables drop FORCE for the
+-- length of this statement, inside this migration's transaction.
+ALTER TABLE jobs NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE documents NO FORCE ROW LEVEL SECURITY;
+UPDATE jobs j SET private_to = d.owner_user_id
+FROM documents d
+WHERE d.visibility = 'private' AND d.tenant_id = j.tenant_id AND d.id::text = j.subject
+  AND j.kind IN ('ingestion', 'document-deletion');
+ALTER TABLE jobs FORCE ROW LEVEL SECURITY;
+ALTER TABLE documents FORCE ROW LEVEL SECURITY;
+
+DROP POLICY jobs_scope ON jobs;
+CREATE POLICY jobs_scope ON jobs
+  USING (
+    (tenant_id = app_current_tenant() AND (private_to IS NULL OR private_to = app_current_user()))
+    OR (tenant_id IS NULL AND app_platform_scope())
+  )
+  WITH CHECK (
+    (tenant_id = app_current_tenant() AND (private_to IS NULL OR private_to = app_current_user()))
+    OR (tenant_id IS NULL AND app_platform_scope())
+  );
+
+-- An event is visible only with its job, so it follows the job's visibility, whatever it is.
+DROP POLICY job_events_scope ON job_events;
+CREATE POLICY job_events_scope ON job_events
+  USING (
+    (tenant_id = app_current_tenant() OR (tenant_id IS NULL AND app_platform_scope()))
+    AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_events.job_id)
+  )
+  WITH CHECK (
+    (tenant_id = app_current_tenant() OR (tenant_id IS NULL AND app_platform_scope()))
+    AND EXISTS (
+      SELECT 1 FROM jobs j
+      WHERE j.id = job_events.job_id AND j.tenant_id IS NOT DISTINCT FROM job_events.tenant_id
+    )
+  );
+
+-- Nothing changes a document's visibility or owner after upload (the API has no way to), and
+-- its chunks and jobs carry both as written then. Rather than let them drift apart, the database
+-- refuses the change; offering one would mean re-stamping the chunks and jobs in the same
+-- transaction. AFTER, so that a context that may not write the row meets the policy first.
+CREATE FUNCTION documents_keep_visibility() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+  AS $$
+  BEGIN
+    RAISE EXCEPTION 'the visibility and owner of document % are fixed at upload', OLD.id
+      USING ERRCODE = 'check_violation';
+  END
+  $$;
+CREATE TRIGGER documents_keep_visibility AFTER UPDATE OF visibility, owner_user_id ON documents
+  FOR EACH ROW WHEN (OLD.visibility IS DISTINCT FROM NEW.visibility OR OLD.owner_user_id IS DISTINCT FROM NEW.owner_user_id)
+  EXECUTE FUNCTION documents_keep_visibility();
+
+-- Reconciliation: jobs of every tenant that still say queued or running (ids only, and the user
+-- a private one is written as). The caller may ask for jobs staler than the server's floor, and
+-- for fewer than a batch, never for more.
+DROP FUNCTION maintenance_unfinished_jobs(timestamptz, integer);
+CREATE FUNCTION maintenance_unfinished_jobs(p_older_than timestamptz, p_limit integer)
+  RETURNS TABLE (tenant_id uuid, private_to uuid, workflow_id text, run_id text)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
-    SELECT j.tenant_id, j.workflow_id, j.run_id
+    SELECT j.tenant_id, j.private_to, j.workflow_id, j.run_id
     FROM public.jobs j
     WHERE j.status IN ('queued', 'running')
       AND j.updated_at < LEAST(p_older_than, now() - (SELECT l.reconcile_after FROM public.maintenance_limits() l))
     ORDER BY j.updated_at
     LIMIT LEAST(GREATEST(p_limit, 0), (SELECT l.reconcile_batch FROM public.maintenance_limits() l))
   $$;
+GRANT EXECUTE ON FUNCTION maintenance_unfinished_jobs(timestamptz, integer) TO quarry_app;
 
 -- Re-embedding: the current tenant's documents whose active version has vectors of another model,
--- a page of at most 100 whatever the caller asks (the re-embed workflow asks for 10).
-CREATE OR REPLACE FUNCTION reembed_candidates(p_model text, p_dimensions integer, p_after uuid, p_limit integer)
-  RETURNS TABLE (id uuid, owner_user_id uuid, latest_version integer)
+-- with each one's owner and visibility (its ingestion runs as the owner, and is private with the
+-- document); a page of at most 100 whatever the caller asks (the re-embed workflow asks for 10).
+DROP FUNCTION reembed_candidates(text, integer, uuid, integer);
+CREATE FUNCTION reembed_candidates(p_model text, p_dimensions integer, p_after uuid, p_limit integer)
+  RETURNS TABLE (id uuid, owner_user_id uuid, visibility text, latest_version integer)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
-    SELECT d.id, d.owner_user_id, d.latest_version
+    SELECT d.id, d.owner_user_id, d.visibility, d.latest_version
     FROM public.documents d
     WHERE d.tenant_id = public.app_current_tenant()
       AND d.active_version IS NOT NULL AND d.status <> 'processing'
@@ -142,6 +213,7 @@ CREATE OR REPLACE FUNCTION reembed_candidates(p_model text, p_dimensions integer
     ORDER BY d.id
     LIMIT LEAST(GREATEST(p_limit, 0), 100)
   $$;
+GRANT EXECUTE ON FUNCTION reembed_candidates(text, integer, uuid, integer) TO quarry_app;
 
 -- No temporary objects for the runtime role, nor for anyone through PUBLIC. The database owner
 -- (quarry_owner, which runs this) can revoke what the bootstrap superuser granted in its name;
