@@ -73,6 +73,8 @@ function plausibleArgument(world: World, name: string, type: string): unknown {
       return false;
     case 'uuid':
       return name === 'p_after' ? null : world.userId;
+    case 'uuid[]':
+      return [world.documentId, world.privateDocumentId, world.userId];
     case 'timestamp with time zone':
       return new Date().toISOString();
     default:
