@@ -48,9 +48,8 @@ const ConfigSchema = z.object({
   LOGIN_MAX_FAILURES: positiveInt,
   LOGIN_WINDOW_SECONDS: positiveInt,
 
-  // Maintenance schedule.
+  // Maintenance schedule. What it removes (the retention) is fixed in the database, not here.
   MAINTENANCE_INTERVAL_MINUTES: positiveInt,
-  SESSION_RETENTION_DAYS: z.coerce.number().int().min(0),
   // Blobs that no document owns are removed once left alone this long (an upload in flight is
   // younger; an ingestion run still open keeps its blobs whatever their age).
   ORPHAN_BLOB_GRACE_MINUTES: z.coerce.number().int().min(0),
@@ -114,7 +113,6 @@ const defaults = {
   LOGIN_MAX_FAILURES: 5,
   LOGIN_WINDOW_SECONDS: 900,
   MAINTENANCE_INTERVAL_MINUTES: 60,
-  SESSION_RETENTION_DAYS: 7,
   ORPHAN_BLOB_GRACE_MINUTES: 60,
   QUARRY_LOCAL_DIR: localDir,
   BLOB_DIR: path.join(localDir, 'blobs'),

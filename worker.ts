@@ -85,7 +85,6 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
 
   const schedule = await ensureMaintenanceSchedule(temporal.client, {
     intervalMinutes: config.MAINTENANCE_INTERVAL_MINUTES,
-    retentionDays: config.SESSION_RETENTION_DAYS,
   });
   logger.info({ schedule }, 'maintenance schedule checked');
 

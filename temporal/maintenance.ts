@@ -23,7 +23,7 @@ const searchAttributes = [
  */
 export async function startMaintenanceJob(
   client: Client,
-  input: { requestedBy: string; retentionDays: number; reconcileAfterMinutes?: number },
+  input: { requestedBy: string; reconcileAfterMinutes?: number },
   options: { taskQueue?: string; subject?: string } = {},
 ): Promise<{ workflowId: string; runId: string }> {
   const args: [MaintenanceInput] = [input];
@@ -40,9 +40,9 @@ export async function startMaintenanceJob(
 /** Creates the maintenance schedule if it does not exist; an existing one is left as it is. */
 export async function ensureMaintenanceSchedule(
   client: Client,
-  options: { intervalMinutes: number; retentionDays: number; taskQueue?: string },
+  options: { intervalMinutes: number; taskQueue?: string },
 ): Promise<'created' | 'exists'> {
-  const args: [MaintenanceInput] = [{ retentionDays: options.retentionDays }];
+  const args: [MaintenanceInput] = [{}];
   try {
     await client.schedule.create({
       scheduleId: MAINTENANCE_SCHEDULE_ID,

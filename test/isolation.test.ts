@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import anyTest, { type TestFn, type ThrowsExpectation } from 'ava';
 import pg from 'pg';
 import {
+  CheckIntegrityConstraintViolationError,
   createPool,
   sql,
   type CommonQueryMethods,
@@ -19,7 +20,7 @@ import { createPgDriverFactory } from '@slonik/pg-driver';
 import { z } from 'zod';
 import { sqlStateOf } from '../activities/failures.ts';
 import { createDatabasePool, createResultParserInterceptor } from '../db/pool.ts';
-import { withTenant } from '../db/with-tenant.ts';
+import { withTenant, type TenantContext } from '../db/with-tenant.ts';
 import {
   addMember,
   attempt,
@@ -151,8 +152,14 @@ const TABLES: readonly RlsTable[] = [
       forgedJob(b.tenantId, a.userId),
       // A platform job, without platform scope.
       forgedJob(null, a.userId),
+      // A job private to another user, in A's own tenant.
+      forgedJob(a.tenantId, a.userId, b.userId),
     ],
-    moves: (_a, b) => [sql.fragment`tenant_id = ${b.tenantId}`, sql.fragment`tenant_id = NULL`],
+    moves: (_a, b) => [
+      sql.fragment`tenant_id = ${b.tenantId}`,
+      sql.fragment`tenant_id = NULL`,
+      sql.fragment`private_to = ${b.userId}`,
+    ],
   },
   {
     name: 'memberships',
@@ -251,11 +258,11 @@ function forgedMessage(row: { conversationId: string; tenantId: string; userId: 
   `;
 }
 
-function forgedJob(tenantId: string | null, userId: string): QuerySqlToken {
+function forgedJob(tenantId: string | null, userId: string, privateTo: string | null = null): QuerySqlToken {
   const id = randomUUID();
   return sql.unsafe`
-    INSERT INTO jobs (id, tenant_id, kind, subject, workflow_id, run_id, status, created_by)
-    VALUES (${id}, ${tenantId}, 'maintenance', 'forged', ${`forged:${id}`}, ${id}, 'completed', ${userId})
+    INSERT INTO jobs (id, tenant_id, private_to, kind, subject, workflow_id, run_id, status, created_by)
+    VALUES (${id}, ${tenantId}, ${privateTo}, 'maintenance', 'forged', ${`forged:${id}`}, ${id}, 'completed', ${userId})
   `;
 }
 
@@ -530,6 +537,63 @@ test("a private document and its chunks are hidden from the owner's fellow membe
     deleted: 0,
   });
   t.is(await withTenant(app, contextOf(a), (tx) => countRows(tx, 'chunks', hiddenChunks)), 1);
+});
+
+test('a private job and its events are hidden from fellow members and from contexts without its user', async (t) => {
+  const { app, a } = t.context;
+  const fellow = await createUser(app);
+  await addMember(app, { tenantId: a.tenantId, userId: fellow.userId, role: 'admin' });
+  const job = await createJob(app, { tenantId: a.tenantId, privateTo: a.userId, createdBy: a.userId });
+  const { jobEventId } = await createJobEvent(app, { jobId: job.jobId, tenantId: a.tenantId, privateTo: a.userId });
+  const jobRow = byUuids([job.jobId]);
+  const eventRow = bySerials([jobEventId]);
+
+  const others: readonly { label: string; context: TenantContext }[] = [
+    { label: 'a fellow admin', context: { tenantId: a.tenantId, userId: fellow.userId } },
+    { label: 'the tenant alone (an API key, a worker)', context: { tenantId: a.tenantId } },
+    {
+      label: 'the tenant with platform scope',
+      context: { tenantId: a.tenantId, userId: fellow.userId, platform: true },
+    },
+  ];
+  for (const { label, context } of others) {
+    const seen = await withTenant(app, context, async (tx) => ({
+      job: await countRows(tx, 'jobs', jobRow),
+      events: await countRows(tx, 'job_events', eventRow),
+      updated: (await updateRows(tx, 'jobs', jobRow)) + (await updateRows(tx, 'job_events', eventRow)),
+      deleted: (await deleteRows(tx, 'job_events', eventRow)) + (await deleteRows(tx, 'jobs', jobRow)),
+    }));
+    t.deepEqual(seen, { job: 0, events: 0, updated: 0, deleted: 0 }, label);
+    const event = sql.unsafe`
+      INSERT INTO job_events (job_id, tenant_id, step, status) VALUES (${job.jobId}, ${a.tenantId}, 'forged', 'info')
+    `;
+    await t.throwsAsync(attempt(app, context, event), rlsViolation('job_events'), label);
+  }
+  const own = await withTenant(app, contextOf(a), async (tx) => ({
+    job: await countRows(tx, 'jobs', jobRow),
+    events: await countRows(tx, 'job_events', eventRow),
+  }));
+  t.deepEqual(own, { job: 1, events: 1 });
+});
+
+test('a document’s visibility and owner stay as uploaded, even for its owner', async (t) => {
+  const { app, a } = t.context;
+  const fellow = await createUser(app);
+  await addMember(app, { tenantId: a.tenantId, userId: fellow.userId, role: 'member' });
+  for (const statement of [
+    sql.unsafe`UPDATE documents SET visibility = 'tenant' WHERE id = ${a.privateDocumentId}`,
+    sql.unsafe`UPDATE documents SET visibility = 'private' WHERE id = ${a.documentId}`,
+    sql.unsafe`UPDATE documents SET owner_user_id = ${fellow.userId} WHERE id = ${a.documentId}`,
+  ]) {
+    const error = await t.throwsAsync(attempt(app, contextOf(a), statement), {
+      instanceOf: CheckIntegrityConstraintViolationError,
+    });
+    t.like(error?.cause, { code: '23514' });
+    t.regex(
+      (error?.cause as Error).message,
+      /^the visibility and owner of document [0-9a-f-]{36} are fixed at upload$/,
+    );
+  }
 });
 
 test("chunks: rejects a chunk written under tenant a's own id for tenant b's document", async (t) => {

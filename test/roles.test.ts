@@ -172,6 +172,17 @@ test('the owner sees none of the fixture rows without a context, and all of them
   }
 });
 
+test('PUBLIC may execute none of the functions the schema owner wrote', async (t) => {
+  const open = await t.context.owner.anyFirst(sql.type(z.object({ signature: z.string() }))`
+    SELECT p.oid::regprocedure::text AS signature
+    FROM pg_proc p
+    WHERE p.proowner = current_user::regrole
+      AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0))
+    ORDER BY 1
+  `);
+  t.deepEqual(open, []);
+});
+
 test('the security definer lookups answer the runtime role', async (t) => {
   const { app, world, prefix } = t.context;
   const found = await app.one(sql.type(

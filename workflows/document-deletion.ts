@@ -4,7 +4,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { documentStep } from './activity-options.ts';
 import { runJob } from './job.ts';
-import type { DocumentDeletionInput, DocumentDeletionResult } from './shared.ts';
+import { jobPrivacyOf, type DocumentDeletionInput, type DocumentDeletionResult } from './shared.ts';
 
 const { stopIngestion, deleteDocument } = proxyActivities<Activities>(documentStep);
 
@@ -13,6 +13,7 @@ export async function documentDeletionWorkflow(input: DocumentDeletionInput): Pr
   return runJob(
     {
       tenantId: document.tenantId,
+      privateTo: jobPrivacyOf(document),
       kind: 'document-deletion',
       subject: document.documentId,
       createdBy: input.requestedBy,

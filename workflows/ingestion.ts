@@ -19,6 +19,7 @@ import { failureReason, runJob } from './job.ts';
 import {
   documentRegisteredUpdate,
   ingestionProgressQuery,
+  jobPrivacyOf,
   type DocumentRegistration,
   type IngestionInput,
   type IngestionProgress,
@@ -48,7 +49,12 @@ export async function ingestionWorkflow(input: IngestionInput): Promise<Ingestio
   });
 
   const { document, version } = input;
-  const spec = { tenantId: document.tenantId, kind: 'ingestion', subject: document.documentId } as const;
+  const spec = {
+    tenantId: document.tenantId,
+    privateTo: jobPrivacyOf(document),
+    kind: 'ingestion',
+    subject: document.documentId,
+  } as const;
   try {
     return await runJob({ ...spec, createdBy: input.requestedBy }, async (job) => {
       const target = { job, document, version };

@@ -20,6 +20,8 @@ const { jobStarted, jobFinished } = proxyActivities<Activities>(bookkeeping);
 
 export interface JobSpec {
   readonly tenantId: string | null;
+  /** See JobRef.privateTo. */
+  readonly privateTo?: string | null;
   readonly kind: JobKind;
   readonly subject: string;
   readonly createdBy?: string | null;
@@ -39,7 +41,12 @@ function setStatus(status: JobStatus): void {
 
 export async function runJob<T>(spec: JobSpec, body: (job: JobRef) => Promise<T>): Promise<T> {
   const info = workflowInfo();
-  const job: JobRef = { tenantId: spec.tenantId, workflowId: info.workflowId, runId: info.runId };
+  const job: JobRef = {
+    tenantId: spec.tenantId,
+    ...(spec.privateTo ? { privateTo: spec.privateTo } : {}),
+    workflowId: info.workflowId,
+    runId: info.runId,
+  };
   upsertSearchAttributes([
     { key: TenantIdKey, value: spec.tenantId ?? PLATFORM_TENANT },
     { key: JobKindKey, value: spec.kind },

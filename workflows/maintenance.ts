@@ -1,5 +1,6 @@
-// Platform maintenance: remove expired and revoked sessions and API keys, give a final status
-// to jobs whose workflows closed without recording one, then remove blobs no document owns. Runs on a Temporal
+// Platform maintenance: remove expired and revoked sessions and API keys (after the retention
+// the database fixes), give a final status to jobs whose workflows closed without recording
+// one, then remove blobs no document owns. Runs on a Temporal
 // Schedule, and on demand from POST /v1/jobs/maintenance.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
@@ -17,8 +18,8 @@ export async function maintenanceWorkflow(input: MaintenanceInput): Promise<Main
   return runJob(
     { tenantId: null, kind: 'maintenance', subject: MAINTENANCE_SUBJECT, createdBy: input.requestedBy ?? null },
     async (job) => {
-      const sessionsRemoved = await purgeExpiredSessions({ job, retentionDays: input.retentionDays });
-      const apiKeysRemoved = await purgeRevokedApiKeys({ job, retentionDays: input.retentionDays });
+      const sessionsRemoved = await purgeExpiredSessions({ job });
+      const apiKeysRemoved = await purgeRevokedApiKeys({ job });
       const jobsReconciled = await reconcileJobs({
         job,
         staleAfterMinutes: input.reconcileAfterMinutes ?? RECONCILE_AFTER_MINUTES,

@@ -59,7 +59,12 @@ export async function reembedWorkflow(input: ReembedInput): Promise<ReembedResul
             parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
             args: [
               {
-                document: { tenantId, documentId: document.id, ownerUserId: document.ownerUserId },
+                document: {
+                  tenantId,
+                  documentId: document.id,
+                  ownerUserId: document.ownerUserId,
+                  visibility: document.visibility,
+                },
                 version: document.latestVersion + 1,
                 upload: null,
                 requestedBy: input.requestedBy,

@@ -2,7 +2,7 @@
 // workflow-id derivation, and the input and result types of each workflow.
 // Signals, updates and queries are defined here once, at module level.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { NewDocument } from '../db/queries/documents.ts';
+import type { DocumentVisibility, NewDocument } from '../db/queries/documents.ts';
 
 /**
  * Ingestion has a queue of its own: extraction and embedding are CPU- and provider-bound and
@@ -34,6 +34,11 @@ export function workflowIdFor(kind: JobKind, tenantId: string | null, subject: s
 /** What every job activity receives, so that its events land on the right job row. */
 export interface JobRef {
   readonly tenantId: string | null;
+  /**
+   * The user a job about a private subject (a private document) is private to: its row and
+   * events are theirs alone, and are written in their context. Absent for the tenant's jobs.
+   */
+  readonly privateTo?: string | null;
   readonly workflowId: string;
   readonly runId: string;
 }
@@ -44,9 +49,10 @@ export const MAINTENANCE_SUBJECT = 'cleanup';
 export interface MaintenanceInput {
   /** The platform admin who asked for this run; absent for scheduled runs. */
   readonly requestedBy?: string | null;
-  /** Sessions and API keys expired or revoked longer ago than this are removed. */
-  readonly retentionDays: number;
-  /** Unfinished jobs that have not moved for this long are checked against Temporal (default 15). */
+  /**
+   * Unfinished jobs that have not moved for this long are checked against Temporal (default 15;
+   * the database never answers jobs fresher than its own floor, maintenance_limits()).
+   */
   readonly reconcileAfterMinutes?: number;
 }
 
@@ -64,6 +70,13 @@ export interface DocumentRef {
   readonly documentId: string;
   /** Private documents are visible to their owner alone, so their activities act as the owner. */
   readonly ownerUserId: string;
+  /** A private document's jobs are its owner's alone too (JobRef.privateTo). */
+  readonly visibility: DocumentVisibility;
+}
+
+/** Whom the jobs about this document are private to: the owner of a private document, else nobody. */
+export function jobPrivacyOf(document: DocumentRef): string | null {
+  return document.visibility === 'private' ? document.ownerUserId : null;
 }
 
 export interface IngestionInput {

@@ -30,7 +30,9 @@ export function createReembedActivities({ pool, embedder }: Pick<DocumentActivit
         });
       }
       return withTenant(pool, { tenantId: job.tenantId }, async (tx) => {
-        await updateJobProgress(tx, job, { ...progress });
+        // Counts only: the id to go on after may be a member's private document, and this
+        // job is the whole tenant's to see.
+        await updateJobProgress(tx, job, { reembedded: progress.reembedded, failed: progress.failed });
         return listDocumentsToReembed(tx, target, { after: progress.after, limit: input.limit });
       });
     },

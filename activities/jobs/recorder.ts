@@ -1,12 +1,14 @@
 // Records job events and progress under the job's own row-level-security scope: the
-// tenant's context for tenant jobs, platform scope for platform jobs.
+// tenant's context for tenant jobs (as the user a private job belongs to, who alone may see
+// it), platform scope for platform jobs.
 import type { DatabasePool } from 'slonik';
 import { insertJobEvent, updateJobProgress, type JobEventInput } from '../../db/queries/job-records.ts';
 import { withTenant, type TenantContext } from '../../db/with-tenant.ts';
 import type { JobRef } from '../../workflows/shared.ts';
 
 export function scopeOf(job: JobRef): TenantContext {
-  return job.tenantId ? { tenantId: job.tenantId } : { platform: true };
+  if (!job.tenantId) return { platform: true };
+  return job.privateTo ? { tenantId: job.tenantId, userId: job.privateTo } : { tenantId: job.tenantId };
 }
 
 export interface JobRecorder {

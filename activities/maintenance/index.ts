@@ -1,6 +1,8 @@
 // Maintenance activities: remove expired and revoked credentials, give a final status to jobs
 // whose workflows ended without recording one (terminated, timed out, lost), and remove blobs
-// that no document owns.
+// that no document owns. How long credentials are kept, how stale a job must be and how many one
+// lookup answers are the database's to decide (maintenance_limits() in
+// migrations/7_definer_hardening.sql), not ours.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
@@ -14,17 +16,15 @@ import { createOrphanBlobSweep } from './orphan-blobs.ts';
 
 export interface PurgeInput {
   readonly job: JobRef;
-  readonly retentionDays: number;
 }
 
 export interface ReconcileInput {
   readonly job: JobRef;
-  /** Only jobs that have not moved for this long are checked against Temporal. */
+  /** Only jobs that have not moved for this long are checked (the database may ask for longer). */
   readonly staleAfterMinutes: number;
+  /** At most this many (the database may answer fewer). */
   readonly limit: number;
 }
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 type FinalStatus = Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>;
 
@@ -45,21 +45,19 @@ export function createMaintenanceActivities(deps: {
   config: Pick<Config, 'ORPHAN_BLOB_GRACE_MINUTES'>;
 }) {
   const { pool, temporal } = deps;
-  const purge = (fn: 'maintenance_purge_sessions' | 'maintenance_purge_api_keys') => async (input: PurgeInput) => {
-    const cutoff = new Date(Date.now() - input.retentionDays * DAY_MS).toISOString();
-    return withTenant(pool, { platform: true }, (tx) =>
-      tx.oneFirst(sql.type(z.object({ removed: z.number() }))`SELECT ${sql.identifier([fn])}(${cutoff}) AS removed`),
+  const purge = (fn: 'maintenance_purge_sessions' | 'maintenance_purge_api_keys') => async (_input: PurgeInput) =>
+    withTenant(pool, { platform: true }, (tx) =>
+      tx.oneFirst(sql.type(z.object({ removed: z.number() }))`SELECT ${sql.identifier([fn])}() AS removed`),
     );
-  };
 
   return {
     /** Removes document blobs no row owns, once left alone for ORPHAN_BLOB_GRACE_MINUTES. */
     sweepOrphanBlobs: createOrphanBlobSweep({ ...deps, graceMinutes: deps.config.ORPHAN_BLOB_GRACE_MINUTES }),
 
-    /** Removes sessions that expired or were revoked more than `retentionDays` ago. */
+    /** Removes sessions that expired or were revoked longer ago than the database's retention. */
     purgeExpiredSessions: purge('maintenance_purge_sessions'),
 
-    /** Removes API keys that were revoked or expired more than `retentionDays` ago. */
+    /** Removes API keys that were revoked or expired longer ago than the database's retention. */
     purgeRevokedApiKeys: purge('maintenance_purge_api_keys'),
 
     /** Gives a final status to jobs whose workflow run is closed but whose row still says running. */

@@ -1,12 +1,15 @@
 // Turns a presented credential into a principal, or refuses it with 401. An access token must
-// verify and name a live session of its user; an API key must match its stored digest and be
-// neither revoked nor expired.
+// verify and name a live session of its user; an API key must match its stored digest, be
+// neither revoked nor expired, and have a creator who is still a member of its tenant: it acts
+// with its own role capped by the creator's current one (read in the same lookup, on every
+// request, so a demotion or a removal counts at once).
 import { findLiveSession } from '../../db/queries/sessions.ts';
 import { lookupApiKeyByPrefix } from '../../db/queries/api-keys.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import type { ApiKeyPrincipal, ApiServices, UserPrincipal } from '../context.ts';
 import { UnauthorizedError } from '../errors.ts';
 import { apiKeyMatches, apiKeyPrefix } from './api-keys.ts';
+import { cappedKeyRole } from './roles.ts';
 
 export async function authenticateAccessToken(services: ApiServices, token: string): Promise<UserPrincipal> {
   const { userId, sessionId } = await services.tokens.verify(token);
@@ -24,5 +27,8 @@ export async function authenticateApiKey(services: ApiServices, key: string): Pr
   if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) {
     throw new UnauthorizedError('invalid_api_key', 'The API key has expired');
   }
-  return { kind: 'apiKey', apiKeyId: row.id, tenantId: row.tenantId, role: row.role };
+  if (!row.creatorRole) {
+    throw new UnauthorizedError('invalid_api_key', 'The API key’s creator is no longer a member of its tenant');
+  }
+  return { kind: 'apiKey', apiKeyId: row.id, tenantId: row.tenantId, role: cappedKeyRole(row.role, row.creatorRole) };
 }

@@ -4,6 +4,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import type { TenantConnection } from '../with-tenant.ts';
+import { TENANT_ROLES } from './memberships.ts';
 
 /** The roles a key may carry (the CHECK constraint of api_keys.role): never owner. */
 export const API_KEY_ROLES = ['admin', 'member', 'viewer'] as const;
@@ -88,16 +89,21 @@ const KeyLookupRow = z.object({
   tenantId: z.uuid(),
   keyHash: z.string(),
   role: z.enum(API_KEY_ROLES),
+  /** The creator's role in the key's tenant now; null once they left it or their account is gone. */
+  creatorRole: z.enum(TENANT_ROLES).nullable(),
   expiresAt: z.date().nullable(),
   revokedAt: z.date().nullable(),
 });
 export type KeyLookupRow = z.infer<typeof KeyLookupRow>;
 
-/** Authentication: the key with this visible prefix, whatever its tenant (auth_lookup_api_key). */
+/**
+ * Authentication: the key with this visible prefix, whatever its tenant, and its creator's
+ * current role there (auth_lookup_api_key).
+ */
 export function lookupApiKeyByPrefix(db: CommonQueryMethods, prefix: string): Promise<KeyLookupRow | null> {
   return db.maybeOne(sql.type(KeyLookupRow)`
-    SELECT id, tenant_id AS "tenantId", key_hash AS "keyHash", role, expires_at AS "expiresAt",
-           revoked_at AS "revokedAt"
+    SELECT id, tenant_id AS "tenantId", key_hash AS "keyHash", role, creator_role AS "creatorRole",
+           expires_at AS "expiresAt", revoked_at AS "revokedAt"
     FROM auth_lookup_api_key(${prefix})
   `);
 }

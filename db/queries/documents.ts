@@ -188,13 +188,18 @@ export function listDocuments(
   });
 }
 
-const DocumentToReembed = z.object({ id: z.uuid(), ownerUserId: z.uuid(), latestVersion: z.number().int() });
+const DocumentToReembed = z.object({
+  id: z.uuid(),
+  ownerUserId: z.uuid(),
+  visibility: z.enum(DOCUMENT_VISIBILITIES),
+  latestVersion: z.number().int(),
+});
 export type DocumentToReembed = z.infer<typeof DocumentToReembed>;
 
 /**
  * A page (by id) of the tenant's documents whose active version has vectors of another model or
  * dimension than `target`, private ones included (a narrow SECURITY DEFINER lookup that answers
- * ids and owners only). Documents that are processing are left to their running ingestion.
+ * ids, owners and visibility only). Documents that are processing are left to their running ingestion.
  */
 export function listDocumentsToReembed(
   tx: TenantConnection,
@@ -202,7 +207,7 @@ export function listDocumentsToReembed(
   page: { after: string | null; limit: number },
 ): Promise<readonly DocumentToReembed[]> {
   return tx.any(sql.type(DocumentToReembed)`
-    SELECT id, owner_user_id AS "ownerUserId", latest_version AS "latestVersion"
+    SELECT id, owner_user_id AS "ownerUserId", visibility, latest_version AS "latestVersion"
     FROM reembed_candidates(${target.model}, ${target.dimensions}, ${page.after}::uuid, ${page.limit})
   `);
 }

@@ -21,7 +21,8 @@ const UpsertedJobRow = z.object({ id: z.uuid(), created: z.boolean() });
 
 /**
  * Creates the job row for this workflow run, or finds the existing one (idempotent);
- * `created` tells whether this call inserted it.
+ * `created` tells whether this call inserted it. A job with `privateTo` is that user's alone
+ * (the policy then needs their context to write it).
  */
 export async function upsertRunningJob(
   tx: TenantConnection,
@@ -29,9 +30,9 @@ export async function upsertRunningJob(
   input: { kind: JobKind; subject: string; createdBy: string | null },
 ): Promise<z.infer<typeof UpsertedJobRow>> {
   return tx.one(sql.type(UpsertedJobRow)`
-    INSERT INTO jobs (tenant_id, kind, subject, workflow_id, run_id, status, created_by, started_at)
-    VALUES (${job.tenantId}, ${input.kind}, ${input.subject}, ${job.workflowId}, ${job.runId},
-            'running', ${input.createdBy}, now())
+    INSERT INTO jobs (tenant_id, private_to, kind, subject, workflow_id, run_id, status, created_by, started_at)
+    VALUES (${job.tenantId}, ${job.privateTo ?? null}, ${input.kind}, ${input.subject}, ${job.workflowId},
+            ${job.runId}, 'running', ${input.createdBy}, now())
     ON CONFLICT (workflow_id, run_id) DO UPDATE SET updated_at = now()
     RETURNING id, (xmax = 0) AS created
   `);
@@ -82,12 +83,18 @@ export async function finishJob(
   `);
 }
 
-const StaleJobRow = z.object({ tenantId: z.uuid().nullable(), workflowId: z.string(), runId: z.string() });
+const StaleJobRow = z.object({
+  tenantId: z.uuid().nullable(),
+  privateTo: z.uuid().nullable(),
+  workflowId: z.string(),
+  runId: z.string(),
+});
 export type StaleJob = z.infer<typeof StaleJobRow>;
 
 /**
  * Jobs of every tenant that still say queued or running and have not moved since the
- * cutoff: candidates for reconciliation with Temporal (a narrow SECURITY DEFINER lookup).
+ * cutoff: candidates for reconciliation with Temporal (a narrow SECURITY DEFINER lookup). The
+ * database applies its own floor and batch size over the caller's (maintenance_limits()).
  */
 export async function listUnfinishedJobs(
   tx: TenantConnection,
@@ -95,7 +102,7 @@ export async function listUnfinishedJobs(
   limit: number,
 ): Promise<readonly StaleJob[]> {
   return tx.any(sql.type(StaleJobRow)`
-    SELECT tenant_id AS "tenantId", workflow_id AS "workflowId", run_id AS "runId"
+    SELECT tenant_id AS "tenantId", private_to AS "privateTo", workflow_id AS "workflowId", run_id AS "runId"
     FROM maintenance_unfinished_jobs(${olderThan.toISOString()}, ${limit})
   `);
 }

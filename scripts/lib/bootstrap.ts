@@ -48,10 +48,13 @@ export async function bootstrapDatabase(options: BootstrapOptions): Promise<void
   await withClient(url.toString(), async (client) => {
     // pgvector is not a trusted extension, so the superuser creates it once.
     await client.query('CREATE EXTENSION IF NOT EXISTS vector');
-    await client.query(`REVOKE ALL ON DATABASE ${client.escapeIdentifier(database)} FROM PUBLIC`);
-    await client.query(
-      `GRANT CONNECT, TEMPORARY ON DATABASE ${client.escapeIdentifier(database)} TO ${OWNER_ROLE}, ${APP_ROLE}`,
-    );
+    const db = client.escapeIdentifier(database);
+    await client.query(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+    await client.query(`GRANT CONNECT ON DATABASE ${db} TO ${OWNER_ROLE}, ${APP_ROLE}`);
+    // No temporary tables for the runtime role: one named like a table of public would shadow it
+    // (see migrations/7_definer_hardening.sql). Revoked again here, as this runs on every start,
+    // for databases bootstrapped before that.
+    await client.query(`REVOKE TEMPORARY ON DATABASE ${db} FROM ${APP_ROLE}`);
     await client.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
     await client.query(`ALTER SCHEMA public OWNER TO ${OWNER_ROLE}`);
   });

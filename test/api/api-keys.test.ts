@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -33,7 +34,10 @@ test('creates a key whose secret is shown once and stored only as a digest', asy
   t.is(listed.status, 200);
   t.is(listed.body.apiKeys.length, 1);
   t.false('key' in listed.body.apiKeys[0]);
-  t.false(JSON.stringify(listed.body).includes(created.body.key.split('_')[2]));
+  // The secret is base64url, which may itself hold '_': cut it after the prefix, not at a '_'.
+  const secret = created.body.key.slice(`${created.body.prefix}_`.length);
+  t.is(secret.length, 43);
+  t.false(JSON.stringify(listed.body).includes(secret));
 
   const stored = await withTenant(api.owner, { tenantId: owner.tenantId }, (tx) =>
     tx.oneFirst(
@@ -179,4 +183,106 @@ test('the tenant header is required for users, and a foreign tenant is 404', asy
   t.is(foreign.status, 404);
   const garbage = await call(api, 'GET', '/v1/api-keys', { token: owner.token, tenantId: 'nope' });
   t.is(garbage.status, 404);
+});
+
+type Reach = 'admin' | 'member' | 'viewer' | 'refused';
+
+/**
+ * How far a key gets now, probing one route per role: listing jobs (viewer), uploading and
+ * deleting a document (member; the upload's body is empty, so a key let through gets 400 and
+ * the unknown document 404), and re-embedding the tenant (admin; the job it starts is ended).
+ */
+async function reach(api: ApiHarness, key: string): Promise<Reach> {
+  const jobs = await call(api, 'GET', '/v1/jobs', { token: key });
+  if (jobs.status === 401) return 'refused';
+  if (jobs.status !== 200) throw new Error(`GET /v1/jobs answered ${jobs.status}`);
+  const upload = await call(api, 'POST', '/v1/documents', { token: key, body: {} });
+  const removal = await call(api, 'DELETE', `/v1/documents/${randomUUID()}`, { token: key });
+  if (upload.status === 403 && removal.status === 403) return 'viewer';
+  if (upload.status !== 400 || removal.status !== 404) {
+    throw new Error(`upload answered ${upload.status} and removal ${removal.status}`);
+  }
+  const reembed = await call(api, 'POST', '/v1/documents/reembed', { token: key });
+  if (reembed.status === 403) return 'member';
+  if (reembed.status !== 202) throw new Error(`re-embed answered ${reembed.status}`);
+  await api.temporal.client.workflow.getHandle(reembed.body.workflowId).terminate('test: probe only');
+  return 'admin';
+}
+
+async function setRole(api: ApiHarness, owner: { token: string; tenantId: string }, userId: string, role: string) {
+  const reply = await call(api, 'PATCH', `/v1/tenants/${owner.tenantId}/members/${userId}`, {
+    token: owner.token,
+    body: { role },
+  });
+  if (reply.status !== 200) throw new Error(`role change answered ${reply.status}`);
+}
+
+test('a key can do no more than its creator may do now: demotion caps it, promotion restores it', async (t) => {
+  const { api } = t.context;
+  const owner = await tenantOwner(api);
+  const admin = await signUp(api, 'admin');
+  await addMember(api, owner.token, owner.tenantId, admin.email, 'admin');
+  const { key } = (await createKey(api, admin.token, owner.tenantId, 'admin')).body;
+  t.is(await reach(api, key), 'admin');
+
+  await setRole(api, owner, admin.userId, 'viewer');
+  t.is(await reach(api, key), 'viewer');
+  const upload = await call(api, 'POST', '/v1/documents', { token: key, body: { title: 'x', text: 'y' } });
+  t.is(upload.status, 403);
+  t.is(upload.body.error.code, 'forbidden');
+
+  await setRole(api, owner, admin.userId, 'member');
+  t.is(await reach(api, key), 'member');
+  await setRole(api, owner, admin.userId, 'admin');
+  t.is(await reach(api, key), 'admin');
+});
+
+test('a key never exceeds its own role, however high its creator rises', async (t) => {
+  const { api } = t.context;
+  const owner = await tenantOwner(api);
+  const member = await signUp(api, 'member');
+  await addMember(api, owner.token, owner.tenantId, member.email, 'member');
+  const viewerKey = (await createKey(api, member.token, owner.tenantId, 'viewer')).body.key;
+  const memberKey = (await createKey(api, member.token, owner.tenantId, 'member')).body.key;
+  await setRole(api, owner, member.userId, 'owner');
+  t.is(await reach(api, viewerKey), 'viewer');
+  t.is(await reach(api, memberKey), 'member');
+  t.is(await reach(api, (await createKey(api, owner.token, owner.tenantId, 'member')).body.key), 'member');
+});
+
+test('a key dies with its creator’s membership or account', async (t) => {
+  const { api } = t.context;
+  const owner = await tenantOwner(api);
+  const [leaver, deleted] = await Promise.all([signUp(api, 'leaver'), signUp(api, 'deleted')]);
+  await addMember(api, owner.token, owner.tenantId, leaver.email, 'admin');
+  await addMember(api, owner.token, owner.tenantId, deleted.email, 'admin');
+  const leaversKey = (await createKey(api, leaver.token, owner.tenantId, 'admin')).body.key;
+  const deletedsKey = (await createKey(api, deleted.token, owner.tenantId, 'member')).body.key;
+  t.is(await reach(api, leaversKey), 'admin');
+  t.is(await reach(api, deletedsKey), 'member');
+
+  const removed = await call(api, 'DELETE', `/v1/tenants/${owner.tenantId}/members/${leaver.userId}`, {
+    token: owner.token,
+  });
+  t.is(removed.status, 204);
+  // The account goes as its owner would delete it: the membership with it, the key's creator set NULL.
+  await withTenant(api.pool, { userId: deleted.userId }, (tx) =>
+    tx.query(sql.unsafe`DELETE FROM users WHERE id = ${deleted.userId}`),
+  );
+
+  for (const key of [leaversKey, deletedsKey]) {
+    for (const [method, path] of [
+      ['GET', '/v1/jobs'],
+      ['POST', '/v1/search'],
+      ['POST', '/v1/documents'],
+      ['POST', '/v1/documents/reembed'],
+    ] as const) {
+      const reply = await call(api, method, path, { token: key, body: method === 'POST' ? {} : undefined });
+      t.is(reply.status, 401, `${method} ${path}`);
+      t.like(reply.body.error, {
+        code: 'invalid_api_key',
+        message: 'The API key’s creator is no longer a member of its tenant',
+      });
+    }
+  }
 });

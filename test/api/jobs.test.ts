@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
 import { MAINTENANCE_SUBJECT, workflowIdFor } from '../../workflows/shared.ts';
+import { postText, settled, startDocuments } from '../documents/harness.ts';
 import {
+  addMember,
   auditActions,
   call,
   insertJob,
@@ -149,7 +151,7 @@ test('a platform admin starts the maintenance workflow, and it is audited', asyn
   const me = await call(api, 'GET', '/v1/auth/me', { token: admin.token });
   t.true(me.body.user.isAdmin);
 
-  const reply = await call(api, 'POST', '/v1/jobs/maintenance', { token: admin.token, body: { retentionDays: 30 } });
+  const reply = await call(api, 'POST', '/v1/jobs/maintenance', { token: admin.token, body: {} });
   t.is(reply.status, 202);
   t.is(reply.body.workflowId, workflowIdFor('maintenance', null, `${MAINTENANCE_SUBJECT}-manual`));
   t.is(typeof reply.body.runId, 'string');
@@ -159,7 +161,78 @@ test('a platform admin starts the maintenance workflow, and it is audited', asyn
   const audits = await auditActions(api, { userId: admin.userId }, 'maintenance.trigger');
   t.deepEqual(audits, [{ targetId: reply.body.workflowId, actorUserId: admin.userId, actorApiKey: null }]);
 
-  const invalid = await call(api, 'POST', '/v1/jobs/maintenance', { token: admin.token, body: { retentionDays: -1 } });
-  t.is(invalid.status, 400);
-  t.is(invalid.body.error.details.issues[0].path, 'body.retentionDays');
+  // The retention is the database's: a request cannot choose it.
+  for (const retentionDays of [-1, 0, 30]) {
+    const invalid = await call(api, 'POST', '/v1/jobs/maintenance', { token: admin.token, body: { retentionDays } });
+    t.is(invalid.status, 400);
+    t.is(invalid.body.error.code, 'validation_failed');
+    t.like(invalid.body.error.details.issues[0], { path: 'body', code: 'unrecognized_keys' });
+  }
+});
+
+test('the jobs of a private document are its uploader’s alone, in the list and by id', async (t) => {
+  // An ingestion worker of the test's own writes the jobs, as in production.
+  const docs = await startDocuments();
+  t.teardown(() => docs.close());
+  const { api } = docs;
+  const owner = await tenantOwner(api);
+  const [uploader, fellow, viewer] = await Promise.all([
+    signUp(api, 'uploader'),
+    signUp(api, 'fellow'),
+    signUp(api, 'viewer'),
+  ]);
+  await addMember(api, owner.token, owner.tenantId, uploader.email, 'member');
+  await addMember(api, owner.token, owner.tenantId, fellow.email, 'member');
+  await addMember(api, owner.token, owner.tenantId, viewer.email, 'viewer');
+  const key = await call(api, 'POST', '/v1/api-keys', {
+    token: owner.token,
+    tenantId: owner.tenantId,
+    body: { name: 'ci', role: 'admin' },
+  });
+  const mine = { ...uploader, tenantId: owner.tenantId };
+
+  const text = (label: string) => `${label} ${randomUUID()}: the minutes of the harbour board.`;
+  const hidden = (await postText(api, mine, { title: 'Mine', text: text('private'), visibility: 'private' })).body.id;
+  const shared = (await postText(api, mine, { title: 'Ours', text: text('shared') })).body.id;
+  await Promise.all([settled(api, mine, hidden), settled(api, mine, shared)]);
+  const deleted = await call(api, 'DELETE', `/v1/documents/${hidden}`, { token: mine.token, tenantId: mine.tenantId });
+  t.is(deleted.status, 204);
+  await api.temporal.client.workflow.getHandle(workflowIdFor('document-deletion', owner.tenantId, hidden)).result();
+
+  const subjectsOf = (reply: { body: { jobs: { id: string; subject: string; kind: string }[] } }) =>
+    reply.body.jobs.map((job) => `${job.kind}:${job.subject}`).sort();
+  const asUploader = await call(api, 'GET', '/v1/jobs', { token: mine.token, tenantId: mine.tenantId });
+  t.deepEqual(
+    subjectsOf(asUploader),
+    [`document-deletion:${hidden}`, `ingestion:${hidden}`, `ingestion:${shared}`].sort(),
+  );
+  const privateJobs = asUploader.body.jobs.filter((job: { subject: string }) => job.subject === hidden);
+  for (const job of privateJobs) {
+    const one = await call(api, 'GET', `/v1/jobs/${job.id}`, { token: mine.token, tenantId: mine.tenantId });
+    t.is(one.status, 200);
+    t.true(one.body.events.length > 0);
+  }
+
+  const others = [
+    { label: 'the tenant owner', token: owner.token, tenantId: owner.tenantId },
+    { label: 'another member', token: fellow.token, tenantId: owner.tenantId },
+    { label: 'a viewer', token: viewer.token, tenantId: owner.tenantId },
+    { label: 'an admin API key', token: key.body.key as string, tenantId: undefined },
+  ];
+  for (const other of others) {
+    const listed = await call(api, 'GET', '/v1/jobs', { token: other.token, tenantId: other.tenantId });
+    t.deepEqual(subjectsOf(listed), [`ingestion:${shared}`], other.label);
+    for (const kind of ['ingestion', 'document-deletion']) {
+      const filtered = await call(api, 'GET', `/v1/jobs?kind=${kind}`, {
+        token: other.token,
+        tenantId: other.tenantId,
+      });
+      t.false(JSON.stringify(filtered.body).includes(hidden), `${other.label}, kind ${kind}`);
+    }
+    for (const job of privateJobs) {
+      const one = await call(api, 'GET', `/v1/jobs/${job.id}`, { token: other.token, tenantId: other.tenantId });
+      t.is(one.status, 404, `${other.label}: ${job.kind}`);
+      t.is(one.body.error.code, 'not_found');
+    }
+  }
 });

@@ -84,7 +84,7 @@ test.serial('a run whose registration fails removes its upload and leaves no doc
     contentSha256: 'b'.repeat(64),
     blobKey,
   };
-  const document = { tenantId: owner.tenantId, documentId, ownerUserId: owner.userId };
+  const document = { tenantId: owner.tenantId, documentId, ownerUserId: owner.userId, visibility: 'tenant' as const };
   await t.throwsAsync(
     startIngestion(
       docs.api.temporal.client,
@@ -126,7 +126,12 @@ test.serial('the maintenance sweep removes orphan blobs past the grace period an
   // An old blob whose ingestion run is still open (no worker polls its queue): kept.
   const pendingId = randomUUID();
   const pending = await plantFolder(blobDir, owner.tenantId, pendingId, 2 * HOUR);
-  const pendingDocument = { tenantId: owner.tenantId, documentId: pendingId, ownerUserId: owner.userId };
+  const pendingDocument = {
+    tenantId: owner.tenantId,
+    documentId: pendingId,
+    ownerUserId: owner.userId,
+    visibility: 'tenant' as const,
+  };
   await docs.api.temporal.client.workflow.start('ingestionWorkflow', {
     workflowId: ingestionWorkflowId(pendingDocument),
     taskQueue: uniqueTaskQueue('nobody-polls'),
@@ -144,7 +149,7 @@ test.serial('the maintenance sweep removes orphan blobs past the grace period an
 
   const { workflowId, runId } = await startMaintenanceJob(
     docs.api.temporal.client,
-    { requestedBy: owner.userId, retentionDays: 7 },
+    { requestedBy: owner.userId },
     { taskQueue: platformQueue, subject: `sweep-${randomUUID()}` },
   );
   const result = (await docs.api.temporal.client.workflow.getHandle(workflowId, runId).result()) as MaintenanceResult;

@@ -149,8 +149,9 @@ test('a re-embed job moves every document of the tenant to the configured model'
     runId: first.body.runId,
     subject: 'quarry-hash-256:256',
     status: 'completed',
-    progress: { reembedded: 2, failed: 0, after: ids[1] },
   });
+  // Counts only: the id the listing went on after may be a member's private document.
+  t.deepEqual(jobs.body.jobs[0].progress, { reembedded: 2, failed: 0 });
   const job = await call(after.api, 'GET', `/v1/jobs/${jobs.body.jobs[0].id}`, {
     token: owner.token,
     tenantId: owner.tenantId,

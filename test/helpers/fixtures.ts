@@ -153,13 +153,19 @@ export interface JobFixture {
 }
 
 /**
- * Records a job as a job activity does: under the tenant's context, or under platform scope
- * when `tenantId` is null. Finished by default, so that the maintenance workflow's
- * reconciliation of stale running jobs leaves fixtures alone.
+ * Records a job as a job activity does: under the tenant's context (as `privateTo`, for a job
+ * private to that user), or under platform scope when `tenantId` is null. Finished by default,
+ * so that the maintenance workflow's reconciliation of stale running jobs leaves fixtures alone.
  */
 export async function createJob(
   pool: DatabasePool,
-  options: { tenantId: string | null; createdBy?: string | null; kind?: JobKind; status?: JobStatus },
+  options: {
+    tenantId: string | null;
+    createdBy?: string | null;
+    kind?: JobKind;
+    status?: JobStatus;
+    privateTo?: string;
+  },
 ): Promise<JobFixture> {
   const jobId = randomUUID();
   const runId = randomUUID();
@@ -167,11 +173,12 @@ export async function createJob(
   const workflowId = workflowIdFor(kind, options.tenantId, `fixture-${jobId}`);
   const status = options.status ?? 'completed';
   const finished = ['completed', 'failed', 'cancelled'].includes(status);
-  await withTenant(pool, scopeOf(options.tenantId), (tx) =>
+  await withTenant(pool, scopeOf(options.tenantId, options.privateTo), (tx) =>
     tx.one(sql.type(IdRow)`
-      INSERT INTO jobs (id, tenant_id, kind, subject, workflow_id, run_id, status, created_by, started_at, finished_at)
-      VALUES (${jobId}, ${options.tenantId}, ${kind}, ${`fixture-${jobId}`}, ${workflowId}, ${runId}, ${status},
-              ${options.createdBy ?? null}, now(), ${finished ? sql.fragment`now()` : null})
+      INSERT INTO jobs (id, tenant_id, private_to, kind, subject, workflow_id, run_id, status, created_by, started_at,
+                        finished_at)
+      VALUES (${jobId}, ${options.tenantId}, ${options.privateTo ?? null}, ${kind}, ${`fixture-${jobId}`}, ${workflowId},
+              ${runId}, ${status}, ${options.createdBy ?? null}, now(), ${finished ? sql.fragment`now()` : null})
       RETURNING id
     `),
   );
@@ -181,9 +188,9 @@ export async function createJob(
 /** Appends an event to a job, under the job's own scope (its tenant, or platform scope). */
 export async function createJobEvent(
   pool: DatabasePool,
-  options: { jobId: string; tenantId: string | null; step?: string },
+  options: { jobId: string; tenantId: string | null; step?: string; privateTo?: string },
 ): Promise<{ jobEventId: number }> {
-  const row = await withTenant(pool, scopeOf(options.tenantId), (tx) =>
+  const row = await withTenant(pool, scopeOf(options.tenantId, options.privateTo), (tx) =>
     tx.one(sql.type(SerialRow)`
       INSERT INTO job_events (job_id, tenant_id, step, status, message)
       VALUES (${options.jobId}, ${options.tenantId}, ${options.step ?? 'fixture'}, 'info', 'fixture event')
@@ -420,8 +427,8 @@ export function attempt(pool: DatabasePool, context: TenantContext | null, state
   return context ? withTenant(pool, context, run) : pool.transaction(run);
 }
 
-function scopeOf(tenantId: string | null): TenantContext {
-  return tenantId === null ? { platform: true } : { tenantId };
+function scopeOf(tenantId: string | null, privateTo?: string): TenantContext {
+  return tenantId === null ? { platform: true } : { tenantId, userId: privateTo ?? null };
 }
 
 function timestamp(value: Date | null | undefined): string | null {

@@ -3,12 +3,12 @@ import anyTest, { type TestFn } from 'ava';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { upsertRunningJob } from '../../db/queries/job-records.ts';
-import { withTenant } from '../../db/with-tenant.ts';
+import { withTenant, type TenantContext } from '../../db/with-tenant.ts';
 import type { TemporalHandle } from '../../temporal/client.ts';
 import { ensureMaintenanceSchedule, startMaintenanceJob } from '../../temporal/maintenance.ts';
 import { createPlatformWorker } from '../../worker.ts';
 import { JobKindKey, JobStatusKey, TenantIdKey } from '../../workflows/search-attributes.ts';
-import { MAINTENANCE_SCHEDULE_ID, type MaintenanceResult } from '../../workflows/shared.ts';
+import { MAINTENANCE_SCHEDULE_ID, type JobRef, type MaintenanceResult } from '../../workflows/shared.ts';
 import { uniqueTaskQueue } from '../helpers/stack.ts';
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts';
 
@@ -76,7 +76,7 @@ test.serial('removes old expired sessions and revoked keys, keeps recent ones, a
 
   const { workflowId, runId } = await startMaintenanceJob(
     temporal.client,
-    { requestedBy: userId, retentionDays: 7 },
+    { requestedBy: userId },
     { taskQueue, subject: `test-${randomUUID()}` },
   );
   const result = (await temporal.client.workflow.getHandle(workflowId, runId).result()) as MaintenanceResult;
@@ -138,41 +138,61 @@ test.serial('removes old expired sessions and revoked keys, keeps recent ones, a
   t.is(seenByTenant, 0);
 });
 
-test.serial('gives a terminated workflow its final status with the reason', async (t) => {
+test.serial('gives a terminated workflow its final status with the reason, private jobs too', async (t) => {
   const { pool, temporal, taskQueue } = t.context;
   const { tenantId, userId } = await createTenantWithUser(pool);
-  // A job whose workflow was terminated before it could record its end.
-  const orphan = await temporal.client.workflow.start('maintenanceWorkflow', {
-    taskQueue: uniqueTaskQueue('nobody-polls'),
-    workflowId: `test-orphan-${randomUUID()}`,
-    args: [{ retentionDays: 7 }],
-  });
-  const jobRef = { tenantId, workflowId: orphan.workflowId, runId: orphan.firstExecutionRunId };
-  await withTenant(pool, { tenantId }, (tx) =>
-    upsertRunningJob(tx, jobRef, { kind: 'maintenance', subject: 'orphan', createdBy: null }),
-  );
-  await orphan.terminate('test: worker lost');
+  // Jobs whose workflows were terminated before they could record their end: one the tenant's,
+  // one private to its user (as a private document's ingestion is), written in their context.
+  const orphans: { jobRef: JobRef; context: TenantContext }[] = [];
+  for (const privateTo of [null, userId]) {
+    const orphan = await temporal.client.workflow.start('maintenanceWorkflow', {
+      taskQueue: uniqueTaskQueue('nobody-polls'),
+      workflowId: `test-orphan-${randomUUID()}`,
+      args: [{}],
+    });
+    const jobRef = { tenantId, privateTo, workflowId: orphan.workflowId, runId: orphan.firstExecutionRunId };
+    const context = { tenantId, userId: privateTo };
+    await withTenant(pool, context, (tx) =>
+      upsertRunningJob(tx, jobRef, { kind: 'maintenance', subject: 'orphan', createdBy: null }),
+    );
+    await orphan.terminate('test: worker lost');
+    // The database lists a job for reconciliation only once it has not moved for a while
+    // (maintenance_limits()), whatever the workflow asks: this one was lost an hour ago.
+    await withTenant(pool, context, (tx) =>
+      tx.query(
+        sql.unsafe`UPDATE jobs SET updated_at = now() - interval '1 hour' WHERE workflow_id = ${jobRef.workflowId}`,
+      ),
+    );
+    orphans.push({ jobRef, context });
+  }
 
   const { workflowId, runId } = await startMaintenanceJob(
     temporal.client,
-    { requestedBy: userId, retentionDays: 7, reconcileAfterMinutes: 0 },
+    { requestedBy: userId, reconcileAfterMinutes: 0 },
     { taskQueue, subject: `test-${randomUUID()}` },
   );
   const result = (await temporal.client.workflow.getHandle(workflowId, runId).result()) as MaintenanceResult;
-  t.true(result.jobsReconciled >= 1);
+  t.true(result.jobsReconciled >= 2);
 
-  const row = await withTenant(pool, { tenantId }, (tx) =>
-    tx.one(sql.type(z.object({ id: z.uuid(), status: z.string(), error: z.string().nullable() }))`
-      SELECT id, status, error FROM jobs WHERE workflow_id = ${jobRef.workflowId}`),
+  for (const { jobRef, context } of orphans) {
+    const row = await withTenant(pool, context, (tx) =>
+      tx.one(sql.type(z.object({ id: z.uuid(), status: z.string(), error: z.string().nullable() }))`
+        SELECT id, status, error FROM jobs WHERE workflow_id = ${jobRef.workflowId}`),
+    );
+    t.like(row, { status: 'failed', error: 'workflow terminated by an operator' });
+    const events = await withTenant(pool, context, (tx) =>
+      tx.any(sql.type(EventRow)`SELECT step, status, attempt, message FROM job_events WHERE job_id = ${row.id}`),
+    );
+    t.deepEqual(
+      events.map((e) => `${e.step}:${e.status}:${e.message}`),
+      ['reconcile:failed:workflow terminated by an operator'],
+    );
+  }
+  const privateSeenByTenant = await withTenant(pool, { tenantId }, (tx) =>
+    tx.oneFirst(sql.type(z.object({ n: z.number() }))`
+      SELECT count(*) AS n FROM jobs WHERE workflow_id = ${orphans[1]!.jobRef.workflowId}`),
   );
-  t.like(row, { status: 'failed', error: 'workflow terminated by an operator' });
-  const events = await withTenant(pool, { tenantId }, (tx) =>
-    tx.any(sql.type(EventRow)`SELECT step, status, attempt, message FROM job_events WHERE job_id = ${row.id}`),
-  );
-  t.deepEqual(
-    events.map((e) => `${e.step}:${e.status}:${e.message}`),
-    ['reconcile:failed:workflow terminated by an operator'],
-  );
+  t.is(privateSeenByTenant, 0);
 });
 
 test('a repeated maintenance request attaches to the running job', async (t) => {
@@ -181,7 +201,7 @@ test('a repeated maintenance request attaches to the running job', async (t) => 
   const idleQueue = uniqueTaskQueue('idle');
   const first = await startMaintenanceJob(
     temporal.client,
-    { requestedBy: randomUUID(), retentionDays: 7 },
+    { requestedBy: randomUUID() },
     {
       taskQueue: idleQueue,
       subject,
@@ -189,7 +209,7 @@ test('a repeated maintenance request attaches to the running job', async (t) => 
   );
   const second = await startMaintenanceJob(
     temporal.client,
-    { requestedBy: randomUUID(), retentionDays: 7 },
+    { requestedBy: randomUUID() },
     {
       taskQueue: idleQueue,
       subject,
@@ -202,7 +222,7 @@ test('a repeated maintenance request attaches to the running job', async (t) => 
 
 test('creates the maintenance schedule once and leaves an existing one alone', async (t) => {
   const { temporal } = t.context;
-  const options = { intervalMinutes: 60, retentionDays: 7, taskQueue: uniqueTaskQueue('schedule') };
+  const options = { intervalMinutes: 60, taskQueue: uniqueTaskQueue('schedule') };
   const first = await ensureMaintenanceSchedule(temporal.client, options);
   const second = await ensureMaintenanceSchedule(temporal.client, options);
   t.deepEqual([first, second], ['created', 'exists']);

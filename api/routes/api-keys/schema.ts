@@ -25,7 +25,9 @@ export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 export const CreateApiKey = {
   summary: 'Create an API key for the selected tenant',
   description:
-    'Members, admins and owners may create keys with a role no higher than their own. ' +
+    'Members, admins and owners may create keys with a role no higher than their own. A key never does more ' +
+    'than its creator may do now: it acts with its own role capped by the creator’s current one, and is ' +
+    'refused (401) while the creator is not a member of the tenant. ' +
     'Clients send the key as `Authorization: Bearer qk_…` or `x-api-key: qk_…`.',
   body: z.object({
     name: z.string().trim().min(1).max(200),

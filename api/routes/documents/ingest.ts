@@ -49,8 +49,9 @@ export function actorOf(ctx: { state: ApiState }): string {
   return principal.kind === 'user' ? principal.userId : principal.apiKeyId;
 }
 
-export function refOf(document: Pick<DocumentRow, 'tenantId' | 'id' | 'ownerUserId'>): DocumentRef {
-  return { tenantId: document.tenantId, documentId: document.id, ownerUserId: document.ownerUserId };
+export function refOf(document: Pick<DocumentRow, 'tenantId' | 'id' | 'ownerUserId' | 'visibility'>): DocumentRef {
+  const { tenantId, id: documentId, ownerUserId, visibility } = document;
+  return { tenantId, documentId, ownerUserId, visibility };
 }
 
 /** A document as the API shows it: without its blob key. */
@@ -166,7 +167,7 @@ export async function ingest(
     blobKey: originalKey(tenantId, id, blob.sha256),
   };
   await blob.commit(upload.blobKey);
-  const document = refOf({ tenantId, id, ownerUserId });
+  const document = refOf({ tenantId, id, ownerUserId, visibility: fields.visibility });
   const registration = await register(ctx, { document, version: 1, upload, requestedBy: ownerUserId });
   if (registration.duplicateOf) {
     // Another upload of the same content won the race: this one's blob is not needed.

@@ -52,17 +52,16 @@ async function get(ctx: RouteContext<typeof GetJob>) {
 
 async function triggerMaintenance(ctx: RouteContext<typeof TriggerMaintenance>) {
   const { userId } = userOf(ctx);
-  const { temporal, pool, config } = ctx.services;
-  const retentionDays = ctx.state.input.body.retentionDays ?? config.SESSION_RETENTION_DAYS;
+  const { temporal, pool } = ctx.services;
   // Starting is idempotent (the workflow id is fixed and an open run is reused), so this
   // transaction body is safe to run again; the audit row commits only if the start succeeded.
   const started = await withTenant(pool, { userId }, async (tx) => {
-    const run = await startMaintenanceJob(temporal, { requestedBy: userId, retentionDays });
+    const run = await startMaintenanceJob(temporal, { requestedBy: userId });
     await audit(ctx, tx, {
       action: 'maintenance.trigger',
       tenantId: null,
       target: { type: 'workflow', id: run.workflowId },
-      details: { runId: run.runId, retentionDays },
+      details: { runId: run.runId },
     });
     return run;
   });

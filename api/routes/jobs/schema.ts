@@ -53,8 +53,9 @@ export type StartedWorkflow = z.infer<typeof StartedWorkflow>;
 export const TriggerMaintenance = {
   summary: 'Run the maintenance workflow now (platform admins only)',
   description:
-    'Removes sessions and API keys expired or revoked longer ago than retentionDays. A run already in ' +
-    'progress is returned instead of starting a second one. Follow it in /v1/jobs and the Temporal Web UI.',
-  body: z.object({ retentionDays: z.number().int().min(0).max(3650).optional() }),
+    'Removes sessions and API keys expired or revoked longer ago than the retention the database fixes ' +
+    '(7 days), which no request can change. A run already in progress is returned instead of starting a ' +
+    'second one. Follow it in /v1/jobs and the Temporal Web UI.',
+  body: z.strictObject({}),
   responses: { 202: { description: 'The workflow that carries out the run', schema: StartedWorkflow } },
 } satisfies Contract;
