@@ -50,7 +50,8 @@ async function documentFolders(blobs: BlobStore): Promise<Map<string, Folder[]>>
     folders.set(key, folder);
   }
   const byTenant = new Map<string, Folder[]>();
-  for (const folder of folders.values()) byTenant.set(folder.tenantId, [...(byTenant.get(folder.tenantId) ?? []), folder]);
+  for (const folder of folders.values())
+    byTenant.set(folder.tenantId, [...(byTenant.get(folder.tenantId) ?? []), folder]);
   return byTenant;
 }
 

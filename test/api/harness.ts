@@ -142,7 +142,13 @@ export async function tenantOwner(api: { url: string }, label = 'owner'): Promis
 }
 
 /** Adds an existing account to a tenant through the API, as that tenant's owner. */
-export async function addMember(api: { url: string }, ownerToken: string, tenantId: string, email: string, role: string) {
+export async function addMember(
+  api: { url: string },
+  ownerToken: string,
+  tenantId: string,
+  email: string,
+  role: string,
+) {
   const added = await call(api, 'POST', `/v1/tenants/${tenantId}/members`, {
     token: ownerToken,
     body: { email, role },

@@ -1,7 +1,7 @@
 // A multipart upload cut short, however it is cut, is answered 400 (or, when the client
 // itself hung up, not at all) and never takes the API process down: after every variant the
 // same process still answers /healthz, and nothing of the partial uploads is left on disk.
-import anyTest, { type TestFn } from 'ava';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { createTenant, signUp } from '../api/harness.ts';
 import { startApiProcess, type ApiProcess } from '../helpers/api-process.ts';
 import { sendRaw, type RawRequest } from '../helpers/raw-http.ts';
@@ -65,7 +65,7 @@ function upload(t: { context: Context }, body: string, extra: Partial<RawRequest
   });
 }
 
-async function assertHealthy(t: import('ava').ExecutionContext<Context>, variant: string) {
+async function assertHealthy(t: ExecutionContext<Context>, variant: string) {
   t.true(t.context.api.alive(), `the API process died after "${variant}": ${t.context.api.stderr()}`);
   const health = await fetch(`${t.context.api.url}/healthz`);
   t.is(health.status, 200, `healthz after "${variant}"`);

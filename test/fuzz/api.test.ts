@@ -426,9 +426,10 @@ test.serial('no drawn or hostile request answers 5xx, drops or hangs its connect
         reply = await send(world, c);
       } catch (error) {
         const state = world.api.alive() ? 'the API is alive' : `the API died: ${world.api.stderr().slice(-3000)}`;
+        const { message, cause } = error as Error;
         throw new Error(
-          `no answer (${(error as Error).message}; ${(error as Error).cause ?? ''}) to ${describe(c)}; ${state}; ` +
-            `the case before: ${previous}`,
+          `no answer (${message}; ${cause instanceof Error ? cause.message : ''}) to ${describe(c)}; ${state}; the case before: ${previous}`,
+          { cause: error },
         );
       }
       statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
