@@ -95,16 +95,26 @@ export class TooManyRequestsError extends ApiError {
   }
 }
 
-/** Thrown when a dependency the request needs (PostgreSQL, Temporal) is not available. */
+/** How long a client is told to wait after a 503 that names no time of its own. */
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Thrown when a dependency the request needs (PostgreSQL, Temporal, a worker) is not available;
+ * the client should retry after `retryAfterSeconds` (sent as Retry-After).
+ */
 export class ServiceUnavailableError extends ApiError {
-  constructor(code: string, message: string, details?: ErrorDetails) {
-    super(503, code, message, details);
+  readonly retryAfterSeconds: number;
+
+  constructor(code: string, message: string, details: ErrorDetails & { retryAfterSeconds?: number } = {}) {
+    const retryAfterSeconds = details.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+    super(503, code, message, { ...details, retryAfterSeconds });
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
 /** Thrown when a model provider (embeddings, chat) is rate limiting or failing; retry after retryAfterSeconds. */
 export class ProviderUnavailableError extends ServiceUnavailableError {
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(retryAfterSeconds: number) {
     super('provider_unavailable', 'The model provider is unavailable; try again later', { retryAfterSeconds });
   }
 }

@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../config.ts';
 import { isEntryPoint } from '../entry-point.ts';
 import { createDatabasePool } from '../db/pool.ts';
-import { createTemporalClient } from '../temporal/client.ts';
+import { API_CALL_ATTEMPTS, createTemporalClient } from '../temporal/client.ts';
 import { createApp } from './app.ts';
 
 /** How long requests in flight may take to finish once shutdown starts. */
@@ -31,10 +31,12 @@ export async function startApiServer(config: Config, logger?: Logger): Promise<R
   const log = logger ?? pino({ level: config.LOG_LEVEL, name: 'quarry-api' });
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set');
   const pool = await createDatabasePool(config.DATABASE_URL, { maxPoolSize: config.DATABASE_POOL_SIZE });
-  const temporal = await createTemporalClient(config).catch(async (error: unknown) => {
-    await pool.end();
-    throw error;
-  });
+  const temporal = await createTemporalClient(config, { callAttempts: API_CALL_ATTEMPTS }).catch(
+    async (error: unknown) => {
+      await pool.end();
+      throw error;
+    },
+  );
 
   const app = createApp({ config, pool, temporal: temporal.client, logger: log });
   const handle = app.callback();

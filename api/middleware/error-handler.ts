@@ -1,14 +1,16 @@
 // The one error handler, mounted first. Every failure leaves as
 // `{ "error": { "code", "message", "details" } }`: ApiErrors as they are, the body parser's
-// errors as invalid_json / payload_too_large, and anything unexpected as a 500 that shows
-// no internals and is logged with the request id.
+// errors as invalid_json / payload_too_large, a dependency that is down (PostgreSQL, Temporal)
+// as 503 with Retry-After, and anything unexpected as a 500 that shows no internals and is
+// logged with the request id.
 import type { AppMiddleware } from '../context.ts';
+import { unavailableFrom } from '../dependency-errors.ts';
 import {
   ApiError,
   BadRequestError,
   MethodNotAllowedError,
   PayloadTooLargeError,
-  ProviderUnavailableError,
+  ServiceUnavailableError,
   TooManyRequestsError,
   UnsupportedMediaTypeError,
 } from '../errors.ts';
@@ -55,7 +57,10 @@ export function errorHandler(options: { bodyLimitBytes: number }): AppMiddleware
     try {
       await next();
     } catch (caught) {
-      const known = caught instanceof ApiError ? caught : fromHttpError(caught, options.bodyLimitBytes);
+      const known =
+        caught instanceof ApiError
+          ? caught
+          : (fromHttpError(caught, options.bodyLimitBytes) ?? unavailableFrom(caught));
       const error = known ?? new ApiError(500, 'internal_error', 'Something went wrong on our side');
       if (!known) {
         // The request logger may not have run yet if the failure came first.
@@ -64,7 +69,7 @@ export function errorHandler(options: { bodyLimitBytes: number }): AppMiddleware
       }
       ctx.status = error.status;
       ctx.body = { error: { code: error.code, message: error.message, details: error.details } };
-      if (error instanceof TooManyRequestsError || error instanceof ProviderUnavailableError) {
+      if (error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError) {
         ctx.set('Retry-After', String(error.retryAfterSeconds));
       }
       if (error instanceof MethodNotAllowedError) ctx.set('Allow', error.allowed.join(', '));

@@ -31,7 +31,8 @@ test('readyz is 503 naming the dependency that failed', async (t) => {
   await pool.end();
   t.is(reply.status, 503);
   t.is(reply.body.error.code, 'not_ready');
-  t.deepEqual(reply.body.error.details, { checks: { postgres: 'ok', temporal: 'failed' } });
+  t.deepEqual(reply.body.error.details, { checks: { postgres: 'ok', temporal: 'failed' }, retryAfterSeconds: 5 });
+  t.is(reply.headers.get('retry-after'), '5');
 });
 
 test('metrics expose the request-duration histogram by route template', async (t) => {
