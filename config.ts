@@ -39,6 +39,9 @@ const ConfigSchema = z.object({
   API_PORT: port,
   BODY_LIMIT_BYTES: positiveInt,
   UPLOAD_LIMIT_BYTES: positiveInt,
+  // How long an upload waits for the ingestion workflow to write its row before answering
+  // 202 Accepted with the document's id and a Location to poll.
+  UPLOAD_REGISTER_WAIT_SECONDS: positiveInt,
   // GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without it, 404.
   METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16).optional()),
 
@@ -109,6 +112,7 @@ const defaults = {
   API_PORT: 3000,
   BODY_LIMIT_BYTES: 1024 * 1024,
   UPLOAD_LIMIT_BYTES: 50 * 1024 * 1024,
+  UPLOAD_REGISTER_WAIT_SECONDS: 10,
   JWT_TTL_SECONDS: 900,
   LOGIN_MAX_FAILURES: 5,
   LOGIN_WINDOW_SECONDS: 900,

@@ -9,7 +9,7 @@ import {
   ConnectionError,
   StatementTimeoutError,
 } from 'slonik';
-import { ServiceUnavailableError } from './errors.ts';
+import { ServiceUnavailableError, type ErrorDetails } from './errors.ts';
 
 /** gRPC status codes that say the server could not be reached or did not answer. */
 const GRPC_UNAVAILABLE = 14;
@@ -83,15 +83,17 @@ export function isTemporalUnavailable(error: unknown): boolean {
 /** How long a client should wait before trying again once a dependency is down. */
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
-/** The 503 a dependency failure answers, or null for any other error. */
-export function unavailableFrom(error: unknown): ServiceUnavailableError | null {
+/** The 503 a dependency failure answers (with `details` added), or null for any other error. */
+export function unavailableFrom(error: unknown, details: ErrorDetails = {}): ServiceUnavailableError | null {
   if (isDatabaseUnavailable(error)) {
     return new ServiceUnavailableError('database_unavailable', 'The database is unavailable; try again shortly', {
+      ...details,
       retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS,
     });
   }
   if (isTemporalUnavailable(error)) {
     return new ServiceUnavailableError('temporal_unavailable', 'The job service is unavailable; try again shortly', {
+      ...details,
       retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS,
     });
   }

@@ -58,6 +58,19 @@ export async function startIngestion(
   );
 }
 
+/** Whether an ingestion run of the document is open (for an upload: it may not have written its row yet). */
+export async function ingestionPending(
+  client: Client,
+  document: Pick<DocumentRef, 'tenantId' | 'documentId'>,
+): Promise<boolean> {
+  try {
+    return (await client.workflow.getHandle(ingestionWorkflowId(document)).describe()).status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
 /**
  * Cancels the document's running ingestion and waits until it has closed (it records
  * `cancelled` and removes the unfinished version on its way out), or for `waitMs` at most.

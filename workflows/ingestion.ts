@@ -60,7 +60,11 @@ export async function ingestionWorkflow(input: IngestionInput): Promise<Ingestio
       const target = { job, document, version };
       try {
         registration = await registerDocument({ ...target, upload: input.upload });
-        if (registration.duplicateOf) return { ...registration, chunks: 0 };
+        if (registration.duplicateOf) {
+          // Its content is another document's: this upload's blob is not needed.
+          await discardUpload(target);
+          return { ...registration, chunks: 0 };
+        }
 
         progress = { ...progress, step: 'extract' };
         await extractDocument(target);

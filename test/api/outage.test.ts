@@ -1,13 +1,22 @@
 // A dependency that is down answers 503 with Retry-After, promptly, on every route that needs
 // it, and the API recovers by itself once it is back: PostgreSQL and Temporal are each reached
 // through a TCP proxy that can refuse every connection, as a stopped server does.
+import path from 'node:path';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import pino from 'pino';
-import type { DatabasePool } from 'slonik';
+import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
 import { createApp } from '../../api/app.ts';
 import { createDatabasePool } from '../../db/pool.ts';
+import { withTenant } from '../../db/with-tenant.ts';
 import { API_CALL_ATTEMPTS, createTemporalClient, type TemporalHandle } from '../../temporal/client.ts';
-import { documentSettings, postText, startIngestionWorker, type RunningWorker } from '../documents/harness.ts';
+import {
+  documentSettings,
+  filesBelow,
+  postText,
+  startIngestionWorker,
+  type RunningWorker,
+} from '../documents/harness.ts';
 import { testConfig } from '../helpers/stack.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { call, serve, tenantOwner, type Account } from './harness.ts';
@@ -21,12 +30,14 @@ interface Context {
   temporalProxy: TcpProxy;
   owner: Account & { tenantId: string };
   documentId: string;
+  blobDir: string;
   close(): Promise<void>;
 }
 
 const test = anyTest as TestFn<Context>;
 /** How long a request may take to be told the dependency is down. */
 const PROMPT_MS = 10_000;
+const Count = z.object({ n: z.number() });
 
 test.before(async (t) => {
   const settings = documentSettings();
@@ -57,6 +68,7 @@ test.before(async (t) => {
     temporalProxy,
     owner,
     documentId: document.body.id,
+    blobDir: settings.BLOB_DIR!,
     async close() {
       await server.close();
       await worker.stop();
@@ -167,5 +179,39 @@ test.serial(
     }
     const statuses = await recovered(t.context, temporalRoutes(t.context).slice(0, 1), 30_000);
     t.is(statuses['POST /v1/documents'], 201);
+  },
+);
+
+test.serial(
+  'an upload refused while Temporal is down names its document, and its retry is that document',
+  async (t) => {
+    const upload: Request = ['POST', '/v1/documents', { title: 'Retried', text: `Sent twice at ${Date.now()}.` }];
+    t.context.temporalProxy.set('down');
+    let refused;
+    try {
+      refused = await send(t.context, upload);
+    } finally {
+      t.context.temporalProxy.set('up');
+    }
+    t.is(refused.status, 503);
+    const documentId = refused.body.error?.details?.documentId as string;
+    t.regex(documentId ?? '', /^[0-9a-f-]{36}$/);
+    let retried = await send(t.context, upload);
+    for (const deadline = Date.now() + 30_000; retried.status >= 500 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      retried = await send(t.context, upload);
+    }
+    t.is(retried.status, 201, JSON.stringify(retried.body));
+    t.is(retried.body.id, documentId);
+    const { tenantId, userId } = t.context.owner;
+    const counts = await withTenant(t.context.pool, { tenantId, userId }, async (tx) => ({
+      documents: await tx.oneFirst(sql.type(Count)`SELECT count(*)::int4 AS n FROM documents WHERE id = ${documentId}`),
+      jobs: await tx.oneFirst(
+        sql.type(Count)`SELECT count(*)::int4 AS n FROM jobs WHERE kind = 'ingestion' AND subject = ${documentId}`,
+      ),
+    }));
+    t.deepEqual(counts, { documents: 1, jobs: 1 });
+    const blobs = await filesBelow(path.join(t.context.blobDir, 'documents', tenantId, documentId));
+    t.is(blobs.filter((file) => path.basename(file).startsWith('original-')).length, 1);
   },
 );

@@ -3,9 +3,9 @@
 // document; otherwise the blob is committed under the new document's key and the ingestion
 // workflow is started with update-with-start, which answers once its first activity has
 // written the row.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import { v5 as uuidv5 } from 'uuid';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -16,6 +16,7 @@ import {
   findDocumentByContent,
   type DocumentRow,
   type DocumentSource,
+  type DocumentVisibility,
   type NewDocument,
 } from '../../../db/queries/documents.ts';
 import type { StagedBlob } from '../../../storage/blob-store.ts';
@@ -23,14 +24,12 @@ import { documentPrefix, originalKey } from '../../../storage/document-keys.ts';
 import { startIngestion } from '../../../temporal/documents.ts';
 import type { DocumentRef, DocumentRegistration, IngestionInput } from '../../../workflows/shared.ts';
 import { principalOf, tenantOf, type ApiServices, type ApiState } from '../../context.ts';
-import { ConflictError, ServiceUnavailableError, ValidationError } from '../../errors.ts';
+import { isTemporalUnavailable, unavailableFrom } from '../../dependency-errors.ts';
+import { BadRequestError, ConflictError, ServiceUnavailableError, ValidationError } from '../../errors.ts';
 import { parseOrThrow } from '../../middleware/validate.ts';
 import { serialized } from '../../schemas.ts';
 import { DocumentFields } from './schema.ts';
 import { receiveUpload } from './upload.ts';
-
-/** How long an upload waits for an ingestion worker to write the document row. */
-const REGISTER_TIMEOUT_MS = 30_000;
 
 type Context = { state: ApiState; services: ApiServices };
 
@@ -115,47 +114,108 @@ export async function fromText(
 
 /** Starts an ingestion run and waits for its registration, mapping Temporal's refusals to API errors. */
 export async function register(ctx: Context, input: IngestionInput): Promise<DocumentRegistration> {
-  const { temporal, config } = ctx.services;
   try {
-    return await startIngestion(
-      temporal,
-      { ...input, heartbeatTimeoutSeconds: config.INGESTION_HEARTBEAT_TIMEOUT_SECONDS },
-      { taskQueue: config.INGESTION_TASK_QUEUE, timeoutMs: REGISTER_TIMEOUT_MS },
-    );
+    return await startRegistration(ctx, input);
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new ConflictError('document_busy', 'The document is already being processed');
-    }
-    if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error)) {
-      // The run is started and goes ahead once an ingestion worker polls; the blob stays for it.
+    if (isRegistrationPending(error)) {
+      // The run is started and goes ahead once an ingestion worker polls.
       throw new ServiceUnavailableError('ingestion_unavailable', 'No ingestion worker took the document in time');
     }
     throw error;
   }
 }
 
+function startRegistration(ctx: Context, input: IngestionInput): Promise<DocumentRegistration> {
+  const { temporal, config } = ctx.services;
+  return startIngestion(
+    temporal,
+    { ...input, heartbeatTimeoutSeconds: config.INGESTION_HEARTBEAT_TIMEOUT_SECONDS },
+    { taskQueue: config.INGESTION_TASK_QUEUE, timeoutMs: config.UPLOAD_REGISTER_WAIT_SECONDS * 1000 },
+  ).catch((error: unknown) => {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new ConflictError('document_busy', 'The document is already being processed');
+    }
+    throw error;
+  });
+}
+
+/** The run was started but no worker has registered the document yet. */
+function isRegistrationPending(error: unknown): boolean {
+  return error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error);
+}
+
+/** The namespace of derived document ids (a fixed random UUID: changing it would change every id). */
+const DOCUMENT_ID_NAMESPACE = '0b7e4c2e-5d1a-4f7b-9c43-6a8f1e2d3b59';
+
+/**
+ * An upload's document id, derived from what names the upload rather than drawn at random, so
+ * that a client retrying it (after a 503, a timeout, a dropped connection) reaches the same
+ * document and attaches to the same run instead of starting a second: from the client's
+ * Idempotency-Key when it sends one (per uploader), otherwise from the content and its scope,
+ * the same scope in which identical content already returns the stored document.
+ */
+export function uploadDocumentId(
+  scope: { tenantId: string; visibility: DocumentVisibility; ownerUserId: string; contentSha256: string },
+  idempotencyKey: string | null,
+): string {
+  const name =
+    idempotencyKey === null
+      ? `content:${scope.tenantId}:${scope.visibility === 'private' ? scope.ownerUserId : 'tenant'}:${scope.contentSha256}`
+      : `key:${scope.tenantId}:${scope.ownerUserId}:${idempotencyKey}`;
+  return uuidv5(name, DOCUMENT_ID_NAMESPACE);
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The request's Idempotency-Key header: null when absent, 400 when not 1–255 visible ASCII characters. */
+export function idempotencyKeyOf(ctx: { get(name: string): string }): string | null {
+  const key = ctx.get('Idempotency-Key');
+  if (key === '') return null;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new BadRequestError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+  }
+  return key;
+}
+
+export type IngestOutcome =
+  | { readonly status: 200 | 201; readonly document: DocumentRow }
+  /** Registration is slower than UPLOAD_REGISTER_WAIT_SECONDS: the id to poll. */
+  | { readonly status: 202; readonly pending: { readonly id: string } };
+
+function keyReused(): ConflictError {
+  return new ConflictError('idempotency_key_reused', 'This Idempotency-Key was used for an upload of other content');
+}
+
 /** Registers the staged document, or returns the one that already holds its content. */
 export async function ingest(
-  ctx: Context,
+  ctx: Context & { get(name: string): string },
   incoming: IncomingDocument,
-): Promise<{ status: 200 | 201; document: DocumentRow }> {
+): Promise<IngestOutcome> {
   const { tenantId, tx } = tenantOf(ctx);
   const { blob, fields } = incoming;
+  const { blobs } = ctx.services;
   const ownerUserId = actorOf(ctx);
-  if (fields.visibility === 'private' && principalOf(ctx).kind !== 'user') {
+  let key: string | null;
+  try {
+    key = idempotencyKeyOf(ctx);
+    if (fields.visibility === 'private' && principalOf(ctx).kind !== 'user') {
+      throw new ValidationError([
+        { path: 'body.visibility', message: 'Private documents need a signed-in user', code: 'custom' },
+      ]);
+    }
+  } catch (error) {
     await blob.discard();
-    throw new ValidationError([
-      { path: 'body.visibility', message: 'Private documents need a signed-in user', code: 'custom' },
-    ]);
+    throw error;
   }
   const scope = { tenantId, visibility: fields.visibility, ownerUserId, contentSha256: blob.sha256 };
-  const existing = await findDocumentByContent(tx, scope);
-  if (existing) {
+  const id = uploadDocumentId(scope, key);
+  const [prior, existing] = [await findDocument(tx, id), await findDocumentByContent(tx, scope)];
+  if (prior || existing) {
     await blob.discard();
-    return { status: 200, document: existing };
+    if (prior && prior.contentSha256 !== blob.sha256) throw keyReused();
+    return { status: 200, document: (prior ?? existing)! };
   }
 
-  const id = randomUUID();
   const upload: NewDocument = {
     ...scope,
     ...fields,
@@ -166,14 +226,31 @@ export async function ingest(
     byteSize: blob.bytes,
     blobKey: originalKey(tenantId, id, blob.sha256),
   };
+  // A retry commits the same bytes under the same key: nothing doubles.
   await blob.commit(upload.blobKey);
   const document = refOf({ tenantId, id, ownerUserId, visibility: fields.visibility });
-  const registration = await register(ctx, { document, version: 1, upload, requestedBy: ownerUserId });
+  let registration: DocumentRegistration;
+  try {
+    registration = await startRegistration(ctx, { document, version: 1, upload, requestedBy: ownerUserId });
+  } catch (error) {
+    if (isRegistrationPending(error)) return { status: 202, pending: { id } };
+    // Temporal may have started the run before it became unreachable; the row tells.
+    const registered = isTemporalUnavailable(error) ? await findDocument(tx, id).catch(() => null) : null;
+    if (registered) return { status: 201, document: registered };
+    // The answer names the document all the same: a retry of the same upload reaches this id
+    // and reuses the committed blob (the orphan-blob sweep removes it if none comes).
+    throw unavailableFrom(error, { documentId: id }) ?? error;
+  }
   if (registration.duplicateOf) {
-    // Another upload of the same content won the race: this one's blob is not needed.
-    await ctx.services.blobs.deletePrefix(documentPrefix(tenantId, id));
+    // Another upload of the same content (under another Idempotency-Key) won the race.
+    await blobs.deletePrefix(documentPrefix(tenantId, id));
   }
   const row = await findDocument(tx, registration.duplicateOf ?? id);
   if (!row) throw new Error(`document ${registration.duplicateOf ?? id} is registered but not visible`);
+  if (row.id === id && row.contentSha256 !== blob.sha256) {
+    // The key's first upload, of other content, was still running: this one's bytes are not needed.
+    await blobs.delete(upload.blobKey);
+    throw keyReused();
+  }
   return { status: registration.duplicateOf ? 200 : 201, document: row };
 }

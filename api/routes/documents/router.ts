@@ -8,7 +8,13 @@ import { findDocument, listDocuments } from '../../../db/queries/documents.ts';
 import { listJobEvents } from '../../../db/queries/job-events.ts';
 import { findLatestJob } from '../../../db/queries/jobs.ts';
 import { BlobNotFoundError } from '../../../storage/blob-store.ts';
-import { cancelIngestion, deleteDocumentJob, ingestionProgress, startReembed } from '../../../temporal/documents.ts';
+import {
+  cancelIngestion,
+  deleteDocumentJob,
+  ingestionPending,
+  ingestionProgress,
+  startReembed,
+} from '../../../temporal/documents.ts';
 import { tenantOf, type ApiContextExtension, type ApiState, type RouteContext } from '../../context.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
@@ -31,10 +37,13 @@ import {
   type Document,
   type DocumentDetail,
   type DocumentPage,
+  type PendingDocument,
 } from './schema.ts';
 
 /** How long a GET waits for a processing document's live progress. */
 const PROGRESS_TIMEOUT_MS = 2_000;
+/** When a client should look again at a document whose registration is still on its way. */
+const PENDING_RETRY_AFTER_SECONDS = 2;
 /** How long a cancel request waits for the ingestion to stop before answering 202. */
 const CANCEL_WAIT_MS = 20_000;
 
@@ -63,11 +72,24 @@ async function visibleDocument(ctx: { state: ApiState }, id: string) {
   return document;
 }
 
+/** Answers 202 for a document whose run has not yet written its row, with where to look again. */
+function answerPending(ctx: RouteContext<typeof CreateDocument> | RouteContext<typeof GetDocument>, id: string) {
+  ctx.status = 202;
+  ctx.set('Location', `/v1/documents/${id}`);
+  ctx.set('Retry-After', String(PENDING_RETRY_AFTER_SECONDS));
+  ctx.body = { id, status: 'queued' } satisfies PendingDocument;
+}
+
 async function create(ctx: RouteContext<typeof CreateDocument>) {
   const incoming = ctx.is('multipart/form-data') ? await fromMultipart(ctx) : await fromText(ctx, ctx.state.input.body);
-  const { status, document } = await ingest(ctx, incoming);
-  ctx.status = status;
-  ctx.body = presented(document) satisfies Document;
+  const outcome = await ingest(ctx, incoming);
+  if (outcome.status === 202) {
+    answerPending(ctx, outcome.pending.id);
+    return;
+  }
+  ctx.status = outcome.status;
+  ctx.set('Location', `/v1/documents/${outcome.document.id}`);
+  ctx.body = presented(outcome.document) satisfies Document;
 }
 
 async function list(ctx: RouteContext<typeof ListDocuments>) {
@@ -87,7 +109,13 @@ async function list(ctx: RouteContext<typeof ListDocuments>) {
 
 async function get(ctx: RouteContext<typeof GetDocument>) {
   const { tenantId, tx } = tenantOf(ctx);
-  const document = await visibleDocument(ctx, ctx.state.input.params.documentId);
+  const { documentId } = ctx.state.input.params;
+  const document = await findDocument(tx, documentId);
+  if (!document) {
+    // Uploaded, answered 202, and not yet registered: still on its way.
+    if (await ingestionPending(ctx.services.temporal, { tenantId, documentId })) return answerPending(ctx, documentId);
+    throw new NotFoundError('Document not found');
+  }
   const job = await findLatestJob(tx, { tenantId, kind: 'ingestion', subject: document.id });
   const events = job ? await listJobEvents(tx, job.id) : [];
   const progress =

@@ -28,6 +28,11 @@ export const Document = DocumentRow.omit({ blobKey: true })
   .meta({ id: 'Document' });
 export type Document = z.infer<typeof Document>;
 
+export const PendingDocument = z
+  .object({ id: Uuid, status: z.literal('queued') })
+  .meta({ id: 'PendingDocument', description: 'A document whose ingestion run has not yet written its row' });
+export type PendingDocument = z.infer<typeof PendingDocument>;
+
 export const IngestionProgress = z
   .object({ step: z.enum(INGESTION_STEPS), chunksEmbedded: z.number().int(), chunksTotal: z.number().int() })
   .meta({ id: 'IngestionProgress' });
@@ -75,14 +80,22 @@ export const CreateDocument = {
   description:
     'The file streams to the blob store; the response carries the document row written by the ingestion ' +
     'workflow’s first step. Content identical to a document already in the same scope (the tenant, or the ' +
-    'uploader’s private documents) returns that document with 200 instead of ingesting it again.',
+    'uploader’s private documents) returns that document with 200 instead of ingesting it again. A retry of ' +
+    'the same upload (after a 503, a timeout or a dropped connection) reaches the same document: its id is ' +
+    'derived from the content and scope, or from the `Idempotency-Key` header when one is sent (1–255 visible ' +
+    'ASCII characters, per uploader; the same key with other content is 409 `idempotency_key_reused`).',
   body: TextDocument,
   multipart: UploadForm,
   responses: {
-    201: { description: 'The new document, processing', schema: Document },
-    200: { description: 'The existing document with identical content', schema: Document },
+    201: { description: 'The new document, processing (Location: the document)', schema: Document },
+    200: { description: 'The existing document with identical content, or of this Idempotency-Key', schema: Document },
+    202: {
+      description:
+        'Accepted, but not yet registered by an ingestion worker: poll Location (GET answers 202 until the row exists)',
+      schema: PendingDocument,
+    },
   },
-  errors: [503],
+  errors: [400, 409, 503],
 } satisfies Contract;
 
 export const ListDocuments = {
@@ -103,7 +116,10 @@ export const GetDocument = {
   summary: 'A document with its status, progress and ingestion step history',
   description: 'An id that is not a UUID, unknown, another tenant’s or another user’s private one is answered 404.',
   params: DocumentParams,
-  responses: { 200: { description: 'The document', schema: DocumentDetail } },
+  responses: {
+    200: { description: 'The document', schema: DocumentDetail },
+    202: { description: 'Uploaded, not yet registered: look again after Retry-After', schema: PendingDocument },
+  },
 } satisfies Contract;
 
 export const DownloadDocument = {
