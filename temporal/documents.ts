@@ -13,7 +13,7 @@ import {
   type DocumentDeletionInput,
   type DocumentDeletionResult,
   type DocumentRef,
-  type DocumentRegistration,
+  type RegistrationReply,
   type IngestionInput,
   type IngestionProgress,
   type JobKind,
@@ -45,7 +45,7 @@ export async function startIngestion(
   client: Client,
   input: IngestionInput,
   options: { taskQueue: string; timeoutMs: number },
-): Promise<DocumentRegistration> {
+): Promise<RegistrationReply> {
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof ingestionWorkflow>('ingestionWorkflow', {
     workflowId: ingestionWorkflowId(input.document),
     taskQueue: options.taskQueue,

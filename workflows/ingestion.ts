@@ -40,12 +40,16 @@ export async function ingestionWorkflow(input: IngestionInput): Promise<Ingestio
   let ended = false;
 
   setHandler(ingestionProgressQuery, () => progress);
+  // The first request is the upload that started the run; later ones (a client's retry of the
+  // same upload) attach to it, and are told so.
+  let registrationRequests = 0;
   setHandler(documentRegisteredUpdate, async () => {
+    const attached = registrationRequests++ > 0;
     await condition(() => registration !== undefined || ended);
     if (!registration) {
       throw ApplicationFailure.create({ message: 'The document could not be registered', nonRetryable: true });
     }
-    return registration;
+    return { ...registration, attached };
   });
 
   const { document, version } = input;

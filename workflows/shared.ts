@@ -111,8 +111,14 @@ export interface IngestionResult extends DocumentRegistration {
   readonly chunks: number;
 }
 
+/** What the registration update answers: the registration, and whether an earlier request started the run. */
+export interface RegistrationReply extends DocumentRegistration {
+  /** True for a repeated request (a retried upload) that attached to the run another one started. */
+  readonly attached: boolean;
+}
+
 /** Completes once the ingestion's first activity has written the document row. */
-export const documentRegisteredUpdate = defineUpdate<DocumentRegistration>('documentRegistered');
+export const documentRegisteredUpdate = defineUpdate<RegistrationReply>('documentRegistered');
 
 /** Chunks embedded out of the total, and the step the ingestion is at. */
 export const ingestionProgressQuery = defineQuery<IngestionProgress>('ingestionProgress');

@@ -22,7 +22,7 @@ import {
 import type { StagedBlob } from '../../../storage/blob-store.ts';
 import { documentPrefix, originalKey } from '../../../storage/document-keys.ts';
 import { startIngestion } from '../../../temporal/documents.ts';
-import type { DocumentRef, DocumentRegistration, IngestionInput } from '../../../workflows/shared.ts';
+import type { DocumentRef, RegistrationReply, IngestionInput } from '../../../workflows/shared.ts';
 import { principalOf, tenantOf, type ApiServices, type ApiState } from '../../context.ts';
 import { isTemporalUnavailable, unavailableFrom } from '../../dependency-errors.ts';
 import { BadRequestError, ConflictError, ServiceUnavailableError, ValidationError } from '../../errors.ts';
@@ -113,7 +113,7 @@ export async function fromText(
 }
 
 /** Starts an ingestion run and waits for its registration, mapping Temporal's refusals to API errors. */
-export async function register(ctx: Context, input: IngestionInput): Promise<DocumentRegistration> {
+export async function register(ctx: Context, input: IngestionInput): Promise<RegistrationReply> {
   try {
     return await startRegistration(ctx, input);
   } catch (error) {
@@ -125,7 +125,7 @@ export async function register(ctx: Context, input: IngestionInput): Promise<Doc
   }
 }
 
-function startRegistration(ctx: Context, input: IngestionInput): Promise<DocumentRegistration> {
+function startRegistration(ctx: Context, input: IngestionInput): Promise<RegistrationReply> {
   const { temporal, config } = ctx.services;
   return startIngestion(
     temporal,
@@ -229,7 +229,7 @@ export async function ingest(
   // A retry commits the same bytes under the same key: nothing doubles.
   await blob.commit(upload.blobKey);
   const document = refOf({ tenantId, id, ownerUserId, visibility: fields.visibility });
-  let registration: DocumentRegistration;
+  let registration: RegistrationReply;
   try {
     registration = await startRegistration(ctx, { document, version: 1, upload, requestedBy: ownerUserId });
   } catch (error) {
@@ -252,5 +252,6 @@ export async function ingest(
     await blobs.delete(upload.blobKey);
     throw keyReused();
   }
-  return { status: registration.duplicateOf ? 200 : 201, document: row };
+  // Only the request that started the run created the document; a retry attached to it.
+  return { status: registration.duplicateOf || registration.attached ? 200 : 201, document: row };
 }
