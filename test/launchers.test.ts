@@ -151,6 +151,37 @@ function cleanUp(t: ExecutionContext, launcher: Launcher, pids: () => number[]):
   });
 }
 
+test('a child that keeps dying is restarted with growing backoff, then everything stops with exit 1', async (t) => {
+  // The Supervisor as the launchers use it, in a process of its own (it installs signal handlers
+  // and exits), keeping a child that always fails, with a short policy.
+  const script = `
+    import { Supervisor } from ${JSON.stringify(path.join(projectRoot, 'scripts', 'lib', 'supervisor.ts'))};
+    const supervisor = new Supervisor((line) => console.log(line));
+    supervisor.onStop(() => console.log('cleanup ran'));
+    supervisor.keep(
+      { name: 'flaky', command: process.execPath, args: ['-e', 'process.exit(3)'], options: { stdio: 'ignore' }, logFile: '/dev/null' },
+      { maxRestarts: 2, firstBackoffMs: 100, maxBackoffMs: 150, stableAfterMs: 60_000 },
+    );
+  `;
+  const child = spawn(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { cwd: projectRoot });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  t.is(code, 1, output);
+  const lines = output.split('\n').filter((line) => line.startsWith('quarry:') || line === 'cleanup ran');
+  t.deepEqual(
+    lines.filter((line) => !/started \(pid \d+\)$/.test(line)),
+    [
+      'quarry: flaky exited unexpectedly (exit code 3); see /dev/null. Restarting it in 0.1s (restart 1 of 2).',
+      'quarry: flaky exited unexpectedly (exit code 3); see /dev/null. Restarting it in 0.15s (restart 2 of 2).',
+      'quarry: flaky exited unexpectedly (exit code 3) after 2 restarts in a row; see /dev/null. Stopping everything.',
+      'cleanup ran',
+    ],
+  );
+  t.is(lines.filter((line) => /^quarry: flaky started \(pid \d+\)$/.test(line)).length, 3);
+});
+
 for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
   test.serial(`stack: Temporal killed with ${signal} stops everything, names it, and exits 1`, async (t) => {
     t.timeout(START_TIMEOUT_MS + 30_000);
