@@ -27,7 +27,7 @@ const stack = await startStack({
   config: base,
 });
 supervisor.onStop(() => stack.stop());
-stack.watch(({ name, how, logFile }) => supervisor.fatalOnDeath(name, logFile)(how));
+stack.watch((death) => supervisor.serviceDied(death));
 
 // A development JWT secret kept in .local/, so that tokens survive a restart of `npm run dev`.
 const secretFile = path.join(base.QUARRY_LOCAL_DIR, 'jwt-secret');

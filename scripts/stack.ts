@@ -18,6 +18,6 @@ const stack = await startStack({
   config,
 });
 supervisor.onStop(() => stack.stop());
-stack.watch(({ name, how, logFile }) => supervisor.fatalOnDeath(name, logFile)(how));
+stack.watch((death) => supervisor.serviceDied(death));
 console.error(`quarry: stack running (PostgreSQL pid ${stack.pids.postgres}, Temporal pid ${stack.pids.temporal})`);
 console.log(JSON.stringify({ ...stack.env, TEMPORAL_UI: stack.temporalUiUrl }, null, 2));

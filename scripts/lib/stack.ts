@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../../config.ts';
 import { runMigrations } from '../../db/migrate.ts';
 import { APP_ROLE, bootstrapDatabase, OWNER_ROLE, roleUrl } from './bootstrap.ts';
 import { startPostgres, type LocalPostgres } from './postgres.ts';
-import { howItEnded } from './supervisor.ts';
+import { howItEnded, isAlive } from './supervisor.ts';
 import { startTemporal, waitForTemporal, type LocalTemporal } from './temporal.ts';
 import { ensureToolchain } from './toolchain.ts';
 
@@ -55,15 +55,6 @@ export interface StackOptions {
   readonly config: Pick<Config, 'DATABASE_URL' | 'MIGRATION_DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>;
   readonly localDir: string;
   readonly log?: (line: string) => void;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function freePort(): Promise<number> {

@@ -13,6 +13,16 @@ export function howItEnded(code: number | null, signal: NodeJS.Signals | null): 
   return signal ? `signal ${signal}` : `exit code ${code}`;
 }
 
+/** Whether a process exists (one of another user, such as PostgreSQL's as nobody, counts). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export interface RestartPolicy {
   /** Restarts in a row before the launcher gives up and stops everything. */
   readonly maxRestarts: number;
@@ -66,12 +76,13 @@ export class Supervisor {
     this.cleanups.push(cleanup);
   }
 
-  /** A child the stack started and that must not die: its death stops everything. */
-  fatalOnDeath(name: string, logFile: string): (how: string) => void {
-    return (how) => {
-      if (this.stopping) return;
-      void this.stop(1, `quarry: ${name} exited unexpectedly (${how}); see ${logFile}. Stopping everything.`);
-    };
+  /** A service of the stack stopped on its own (Stack.watch): everything stops, with exit code 1. */
+  serviceDied(death: { readonly name: string; readonly how: string; readonly logFile: string }): void {
+    if (this.stopping) return;
+    void this.stop(
+      1,
+      `quarry: ${death.name} exited unexpectedly (${death.how}); see ${death.logFile}. Stopping everything.`,
+    );
   }
 
   /** Starts a child and keeps it running under `policy`: restarted with backoff when it exits. */
