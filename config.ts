@@ -69,11 +69,18 @@ const ConfigSchema = z.object({
   CHUNK_SIZE: positiveInt,
   CHUNK_OVERLAP: z.coerce.number().int().min(0),
 
+  // The platform's task queue (maintenance and other bookkeeping jobs).
+  PLATFORM_TASK_QUEUE: z.string().min(1),
+
   // Ingestion: its task queue, chunks per embedding activity, and how long an embedding
   // activity may stay silent before its worker is taken for lost.
   INGESTION_TASK_QUEUE: z.string().min(1),
   EMBED_BATCH_SIZE: positiveInt,
   INGESTION_HEARTBEAT_TIMEOUT_SECONDS: positiveInt,
+  // Readiness of the workers (GET /readyz/workers): a task queue counts as polled while a poller
+  // started a poll within this many seconds. A live, idle worker re-polls each time Temporal's
+  // long poll ends (a minute by default), so this must exceed that.
+  WORKER_POLL_STALE_SECONDS: positiveInt,
 
   // Extraction bounds (rag/extract/limits.ts): what one document may yield, inflate to, nest
   // and hold; and the memory, time and parallelism of the worker thread each extraction runs in.
@@ -126,9 +133,11 @@ const defaults = {
   CHAT_MODEL: 'gpt-4o-mini',
   CHUNK_SIZE: 1000,
   CHUNK_OVERLAP: 150,
+  PLATFORM_TASK_QUEUE: TASK_QUEUES.platform,
   INGESTION_TASK_QUEUE: TASK_QUEUES.ingestion,
   EMBED_BATCH_SIZE: 128,
   INGESTION_HEARTBEAT_TIMEOUT_SECONDS: 30,
+  WORKER_POLL_STALE_SECONDS: 70,
   EXTRACT_MAX_TEXT_BYTES: 64 * 1024 * 1024,
   EXTRACT_MAX_SECTIONS: 20_000,
   EXTRACT_MAX_ARCHIVE_BYTES: 256 * 1024 * 1024,

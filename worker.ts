@@ -15,7 +15,6 @@ import { createEmbedder } from './rag/embed/factory.ts';
 import { LocalBlobStore } from './storage/local-blob-store.ts';
 import { createTemporalClient, type TemporalHandle } from './temporal/client.ts';
 import { ensureMaintenanceSchedule } from './temporal/maintenance.ts';
-import { TASK_QUEUES } from './workflows/shared.ts';
 
 export interface WorkerDeps {
   readonly config: Config;
@@ -62,7 +61,7 @@ function workerOptions(deps: WorkerDeps, taskQueue: string): WorkerOptions {
 }
 
 export async function createPlatformWorker(deps: WorkerDeps): Promise<Worker> {
-  return Worker.create(workerOptions(deps, deps.taskQueue ?? TASK_QUEUES.platform));
+  return Worker.create(workerOptions(deps, deps.taskQueue ?? deps.config.PLATFORM_TASK_QUEUE));
 }
 
 /** The worker of document jobs (ingestion, deletion), on a queue of their own (see TASK_QUEUES). */
@@ -85,6 +84,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
 
   const schedule = await ensureMaintenanceSchedule(temporal.client, {
     intervalMinutes: config.MAINTENANCE_INTERVAL_MINUTES,
+    taskQueue: config.PLATFORM_TASK_QUEUE,
   });
   logger.info({ schedule }, 'maintenance schedule checked');
 

@@ -1,19 +1,22 @@
 // `npm run dev`: provisions and starts the local stack (PostgreSQL with pgvector and the
-// Temporal dev server with its Web UI), runs migrations, seeds a demo tenant with an API
-// key, then runs the worker and the API in this process until interrupted.
+// Temporal dev server with its Web UI), runs migrations, starts the worker and the API as
+// processes of their own (as `npm run worker` and `npm run api` do), seeds a demo tenant with an
+// API key, and keeps it all running until interrupted. A worker or API that dies is restarted
+// with backoff, a few times in a row at most; PostgreSQL or Temporal dying stops everything with
+// exit code 1 (scripts/lib/supervisor.ts).
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import pino from 'pino';
-import { loadConfig } from '../config.ts';
-import { startApiServer } from '../api/server.ts';
-import { startWorker } from '../worker.ts';
+import { loadConfig, projectRoot } from '../config.ts';
 import { seedDemo } from './lib/seed.ts';
-import { startStack } from './lib/stack.ts';
+import { freePort, startStack } from './lib/stack.ts';
+import { Supervisor, type ChildSpec } from './lib/supervisor.ts';
+
+const API_READY_TIMEOUT_MS = 60_000;
 
 const startedAt = performance.now();
 const base = loadConfig();
-const logger = pino({ level: base.LOG_LEVEL, name: 'quarry' });
+const supervisor = new Supervisor();
 const stack = await startStack({
   dir: base.QUARRY_LOCAL_DIR,
   localDir: base.QUARRY_LOCAL_DIR,
@@ -23,42 +26,56 @@ const stack = await startStack({
   persistTemporal: true,
   config: base,
 });
+supervisor.onStop(() => stack.stop());
+stack.watch((death) => supervisor.serviceDied(death));
+
 // A development JWT secret kept in .local/, so that tokens survive a restart of `npm run dev`.
 const secretFile = path.join(base.QUARRY_LOCAL_DIR, 'jwt-secret');
 if (!base.JWT_SECRET && !existsSync(secretFile)) {
   writeFileSync(secretFile, randomBytes(32).toString('base64url'), { mode: 0o600 });
 }
 const jwtSecret = base.JWT_SECRET ?? readFileSync(secretFile, 'utf8').trim();
-const config = loadConfig({ ...process.env, ...stack.env, JWT_SECRET: jwtSecret });
+const apiPort = base.API_PORT || (await freePort());
+const env = { ...process.env, ...stack.env, JWT_SECRET: jwtSecret, API_PORT: String(apiPort) };
+const config = loadConfig(env);
 
-const worker = await startWorker(config, logger.child({ component: 'worker' }));
-const api = await startApiServer(config, logger.child({ component: 'api' }));
-const demo = await seedDemo(config, api.url);
+/** A TypeScript entry point of the project, run as a child with the stack's settings. */
+function app(name: string, file: string): ChildSpec {
+  return {
+    name,
+    command: process.execPath,
+    args: ['--import=tsx', path.join(projectRoot, file)],
+    options: { cwd: projectRoot, env, stdio: ['ignore', 'inherit', 'inherit'] },
+  };
+}
+console.error(
+  `quarry: stack running (PostgreSQL pid ${stack.pids.postgres ?? 'external'}, Temporal pid ${stack.pids.temporal ?? 'external'})`,
+);
+supervisor.keep(app('worker', 'worker.ts'));
+supervisor.keep(app('api', 'api/server.ts'));
+
+const apiUrl = `http://${config.API_HOST}:${apiPort}`;
+const deadline = Date.now() + API_READY_TIMEOUT_MS;
+while (
+  !(await fetch(`${apiUrl}/healthz`).then(
+    (response) => response.ok,
+    () => false,
+  ))
+) {
+  if (Date.now() > deadline) await supervisor.stop(1, `quarry: the API did not answer on ${apiUrl} within a minute`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+const demo = await seedDemo(config, apiUrl);
 
 const temporalUi = stack.temporalUiUrl ?? `(external Temporal at ${config.TEMPORAL_ADDRESS})`;
 console.log(`
 Quarry is up (in ${((performance.now() - startedAt) / 1000).toFixed(1)}s).
-  API               ${api.url}   (OpenAPI: ${api.url}/openapi.json)
+  API               ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)
   Temporal Web UI   ${temporalUi}
   Demo tenant       ${demo.tenantName} (${demo.tenantId})
   Demo login        ${demo.email} / ${demo.password}
   Demo API key      ${demo.apiKey}
 
-Try:  curl -H 'Authorization: Bearer ${demo.apiKey}' ${api.url}/v1/jobs
+Try:  curl -H 'Authorization: Bearer ${demo.apiKey}' ${apiUrl}/v1/jobs
 Press Ctrl-C to stop.
 `);
-
-let stopping = false;
-async function shutdown() {
-  if (stopping) return;
-  stopping = true;
-  try {
-    await api.close();
-    await worker.shutdown();
-  } finally {
-    await stack.stop();
-  }
-  process.exit(0);
-}
-process.once('SIGINT', () => void shutdown());
-process.once('SIGTERM', () => void shutdown());

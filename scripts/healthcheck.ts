@@ -6,7 +6,6 @@
 import os from 'node:os';
 import { Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../config.ts';
-import { TASK_QUEUES } from '../workflows/shared.ts';
 
 async function api(config: Config): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${config.API_PORT}/healthz`, { signal: AbortSignal.timeout(4_000) });
@@ -22,12 +21,12 @@ async function worker(config: Config): Promise<string> {
   try {
     const { pollers } = await connection.workflowService.describeTaskQueue({
       namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: { name: TASK_QUEUES.platform },
+      taskQueue: { name: config.PLATFORM_TASK_QUEUE },
     });
     const suffix = `@${os.hostname()}`;
     const mine = (pollers ?? []).filter((poller) => poller.identity?.endsWith(suffix));
-    if (!mine.length) throw new Error(`no poller ${suffix} on task queue ${TASK_QUEUES.platform}`);
-    return `polling ${TASK_QUEUES.platform} as ${mine.map((poller) => poller.identity).join(', ')}`;
+    if (!mine.length) throw new Error(`no poller ${suffix} on task queue ${config.PLATFORM_TASK_QUEUE}`);
+    return `polling ${config.PLATFORM_TASK_QUEUE} as ${mine.map((poller) => poller.identity).join(', ')}`;
   } finally {
     await connection.close();
   }

@@ -14,6 +14,9 @@ const SUPERUSER = 'postgres';
 export interface LocalPostgres {
   readonly port: number;
   readonly superuserUrl: string;
+  readonly logFile: string;
+  /** The postmaster's pid (from postmaster.pid), or null when it is not running. */
+  pid(): number | null;
   stop(): void;
 }
 
@@ -101,6 +104,13 @@ export function startPostgres(options: { pgBin: string; baseDir: string; port: n
   return {
     port,
     superuserUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    logFile,
+    pid() {
+      const file = path.join(dataDir, 'postmaster.pid');
+      if (!existsSync(file)) return null;
+      const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+      return Number.isInteger(pid) && pid > 0 ? pid : null;
+    },
     stop() {
       spawnSync(...asServerUser(path.join(pgBin, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', 'stop']));
     },

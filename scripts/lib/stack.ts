@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../config.ts';
 import { runMigrations } from '../../db/migrate.ts';
 import { APP_ROLE, bootstrapDatabase, OWNER_ROLE, roleUrl } from './bootstrap.ts';
 import { startPostgres, type LocalPostgres } from './postgres.ts';
+import { howItEnded, isAlive } from './supervisor.ts';
 import { startTemporal, waitForTemporal, type LocalTemporal } from './temporal.ts';
 import { ensureToolchain } from './toolchain.ts';
 
@@ -20,9 +21,24 @@ export interface StackEnv {
   readonly TEMPORAL_ADDRESS: string;
 }
 
+/** A service of the stack that stopped without being asked to. */
+export interface ServiceDeath {
+  readonly name: string;
+  /** `exit code 1`, `signal SIGTERM`, or `process gone`. */
+  readonly how: string;
+  readonly logFile: string;
+}
+
 export interface Stack {
   readonly env: StackEnv;
   readonly temporalUiUrl: string | null;
+  /** The pids of the local services (for the launchers' logs and tests). */
+  readonly pids: { readonly postgres: number | null; readonly temporal: number | null };
+  /**
+   * Calls `onDeath` when a local service stops on its own: Temporal (a child) as it exits,
+   * PostgreSQL (a daemon pg_ctl started) within a second of its postmaster being gone.
+   */
+  watch(onDeath: (death: ServiceDeath) => void): void;
   stop(): Promise<void>;
 }
 
@@ -143,7 +159,25 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const runningPostgres = postgres;
     const runningTemporal = temporal;
+    let stopped = false;
+    let poll: NodeJS.Timeout | undefined;
     return {
+      pids: { postgres: runningPostgres?.pid() ?? null, temporal: runningTemporal?.process.pid ?? null },
+      watch(onDeath) {
+        runningTemporal?.process.once('exit', (code, signal) => {
+          if (!stopped) {
+            onDeath({ name: 'Temporal dev server', how: howItEnded(code, signal), logFile: runningTemporal.logFile });
+          }
+        });
+        const postmaster = runningPostgres?.pid();
+        if (runningPostgres && postmaster) {
+          poll = setInterval(() => {
+            if (stopped || isAlive(postmaster)) return;
+            clearInterval(poll);
+            onDeath({ name: 'PostgreSQL', how: `postmaster ${postmaster} gone`, logFile: runningPostgres.logFile });
+          }, 1_000);
+        }
+      },
       env: {
         DATABASE_URL: databaseUrl as string,
         ...(migrationUrl ? { MIGRATION_DATABASE_URL: migrationUrl } : {}),
@@ -151,6 +185,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       },
       temporalUiUrl: temporal?.uiUrl ?? null,
       async stop() {
+        stopped = true;
+        clearInterval(poll);
         await runningTemporal?.stop();
         runningPostgres?.stop();
       },

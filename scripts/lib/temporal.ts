@@ -10,6 +10,7 @@ export interface LocalTemporal {
   readonly address: string;
   readonly uiUrl: string | null;
   readonly process: ChildProcess;
+  readonly logFile: string;
   stop(): Promise<void>;
 }
 
@@ -51,7 +52,8 @@ export async function startTemporal(options: TemporalOptions): Promise<LocalTemp
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
 
   const log = createWriteStream(options.logFile, { flags: 'a' });
-  const child = spawn(options.temporalBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: Ctrl-C reaches the launcher alone, which stops the stack in order.
+  const child = spawn(options.temporalBin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const exited = new Promise<never>((_, reject) => {
@@ -67,6 +69,7 @@ export async function startTemporal(options: TemporalOptions): Promise<LocalTemp
     address,
     uiUrl: options.uiPort === null ? null : `http://127.0.0.1:${options.uiPort}`,
     process: child,
+    logFile: options.logFile,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise((resolve) => child.once('exit', resolve));

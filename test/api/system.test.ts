@@ -17,7 +17,13 @@ test('healthz answers without touching dependencies', async (t) => {
 test('readyz is 200 when PostgreSQL and Temporal answer', async (t) => {
   const reply = await call(t.context.api, 'GET', '/readyz');
   t.is(reply.status, 200);
-  t.deepEqual(reply.body, { status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
+  const { workers, ...rest } = reply.body;
+  t.deepEqual(rest, { status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
+  // Which queues have workers is reported, but does not decide /readyz (see workers-readiness.test.ts).
+  t.deepEqual(
+    workers.queues.map((queue: { taskQueue: string }) => queue.taskQueue),
+    [t.context.api.config.PLATFORM_TASK_QUEUE, t.context.api.config.INGESTION_TASK_QUEUE],
+  );
 });
 
 test('readyz is 503 naming the dependency that failed', async (t) => {
@@ -84,6 +90,7 @@ test('openapi.json documents every route the routers serve', async (t) => {
     'GET /metrics',
     'GET /openapi.json',
     'GET /readyz',
+    'GET /readyz/workers',
     'GET /v1/api-keys',
     'GET /v1/auth/me',
     'GET /v1/conversations',

@@ -1,6 +1,7 @@
 // The fuzz suite: requests for every route the API documents, drawn from the route's own schema
 // (/openapi.json, generated from the zod contracts) and mixed with the hostile catalogue
-// (hostile.ts), sent to the API running as a process of its own with an ingestion worker.
+// (hostile.ts), sent to the API running as a process of its own with a platform and an
+// ingestion worker on queues of its own (so /readyz/workers has every queue polled).
 // Whatever is sent: never a 5xx, never a connection dropped or left hanging, the process alive
 // and answering /healthz, and every upload it accepted ends in a terminal status within a
 // bound. FUZZ_RUNS sets the case count (a few hundred in `npm test`; `npm run fuzz` runs
@@ -12,11 +13,13 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { withTenant } from '../../db/with-tenant.ts';
 import { ingestionWorkflowId } from '../../temporal/documents.ts';
+import { createPlatformWorker } from '../../worker.ts';
 import { addMember, call, signUp, tenantOwner, type Account } from '../api/harness.ts';
 import { documentSettings, postText, startIngestionWorker, type RunningWorker } from '../documents/harness.ts';
 import { startApiProcess, type ApiProcess } from '../helpers/api-process.ts';
 import { sendRaw } from '../helpers/raw-http.ts';
-import { ownerPool } from '../helpers/stack.ts';
+import { ownerPool, uniqueTaskQueue } from '../helpers/stack.ts';
+import { startTestWorker } from '../helpers/worker.ts';
 import { hostileFile, hostileFilename, hostileHeaders, hostileId, hostileRawBody, hostileValue } from './hostile.ts';
 import { propertyNames, valueFor, type Components, type JsonSchema } from './schema-arbitrary.ts';
 
@@ -41,6 +44,7 @@ interface Operation {
 interface World {
   readonly api: ApiProcess;
   readonly worker: RunningWorker;
+  readonly platformWorker: RunningWorker;
   readonly owner: Account & { tenantId: string };
   readonly accounts: Record<'owner' | 'member' | 'viewer', Account>;
   readonly apiKey: string;
@@ -75,8 +79,12 @@ function operationsOf(document: { paths: Record<string, Record<string, Record<st
 }
 
 test.before(async (t) => {
-  const settings = { ...documentSettings(), METRICS_TOKEN: 'fuzz-metrics-token-0123456789' };
+  const settings = {
+    ...documentSettings({ PLATFORM_TASK_QUEUE: uniqueTaskQueue('platform') }),
+    METRICS_TOKEN: 'fuzz-metrics-token-0123456789',
+  };
   const worker = await startIngestionWorker(settings);
+  const platformWorker = await startTestWorker(createPlatformWorker, { settings });
   const api = await startApiProcess(settings);
   const owner = await tenantOwner(api, 'fuzz-owner');
   const member = await signUp(api, 'fuzz-member');
@@ -110,6 +118,7 @@ test.before(async (t) => {
   t.context = {
     api,
     worker,
+    platformWorker,
     owner,
     accounts: { owner, member, viewer },
     apiKey: key.body.key,
@@ -133,6 +142,7 @@ test.before(async (t) => {
 test.after.always(async (t) => {
   await t.context.api?.stop();
   await t.context.worker?.stop();
+  await t.context.platformWorker?.stop();
 });
 
 interface Case {

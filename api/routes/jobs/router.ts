@@ -52,11 +52,11 @@ async function get(ctx: RouteContext<typeof GetJob>) {
 
 async function triggerMaintenance(ctx: RouteContext<typeof TriggerMaintenance>) {
   const { userId } = userOf(ctx);
-  const { temporal, pool } = ctx.services;
+  const { temporal, pool, config } = ctx.services;
   // Starting is idempotent (the workflow id is fixed and an open run is reused), so this
   // transaction body is safe to run again; the audit row commits only if the start succeeded.
   const started = await withTenant(pool, { userId }, async (tx) => {
-    const run = await startMaintenanceJob(temporal, { requestedBy: userId });
+    const run = await startMaintenanceJob(temporal, { requestedBy: userId }, { taskQueue: config.PLATFORM_TASK_QUEUE });
     await audit(ctx, tx, {
       action: 'maintenance.trigger',
       tenantId: null,

@@ -7,13 +7,15 @@ import { pingDatabase } from '../../../db/queries/health.ts';
 
 export type CheckResult = 'ok' | 'failed';
 
-const TIMEOUT_MS = 2000;
+export const READINESS_TIMEOUT_MS = 2000;
 /** grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING */
 const SERVING = 1;
 
 async function bounded(check: () => Promise<void>): Promise<CheckResult> {
   const abort = new AbortController();
-  const timeout = delay(TIMEOUT_MS, 'failed' as const, { signal: abort.signal }).catch(() => 'failed' as const);
+  const timeout = delay(READINESS_TIMEOUT_MS, 'failed' as const, { signal: abort.signal }).catch(
+    () => 'failed' as const,
+  );
   try {
     return await Promise.race([check().then(() => 'ok' as const), timeout]);
   } catch {
@@ -30,7 +32,7 @@ export function checkPostgres(pool: DatabasePool): Promise<CheckResult> {
 export function checkTemporal(client: Client): Promise<CheckResult> {
   return bounded(async () => {
     const connection = client.connection;
-    const deadline = Date.now() + TIMEOUT_MS;
+    const deadline = Date.now() + READINESS_TIMEOUT_MS;
     if (connection instanceof Connection) {
       const { status } = await connection.withDeadline(deadline, () => connection.healthService.check({}));
       // The enum lives in @temporalio/proto, which is not a direct dependency: compare its number.
