@@ -69,8 +69,8 @@ const ConfigSchema = z.object({
   CHUNK_SIZE: positiveInt,
   CHUNK_OVERLAP: z.coerce.number().int().min(0),
 
-  // Ingestion: its task queue, chunks per embedding activity, and how long an embedding
-  // activity may stay silent before its worker is taken for lost.
+  // Ingestion: its task queue, chunks per embedding activity, and how long any of its steps
+  // may stay silent (no heartbeat) before its worker is taken for lost and the step retried.
   INGESTION_TASK_QUEUE: z.string().min(1),
   EMBED_BATCH_SIZE: positiveInt,
   INGESTION_HEARTBEAT_TIMEOUT_SECONDS: positiveInt,
@@ -128,7 +128,7 @@ const defaults = {
   CHUNK_OVERLAP: 150,
   INGESTION_TASK_QUEUE: TASK_QUEUES.ingestion,
   EMBED_BATCH_SIZE: 128,
-  INGESTION_HEARTBEAT_TIMEOUT_SECONDS: 30,
+  INGESTION_HEARTBEAT_TIMEOUT_SECONDS: 10,
   EXTRACT_MAX_TEXT_BYTES: 64 * 1024 * 1024,
   EXTRACT_MAX_SECTIONS: 20_000,
   EXTRACT_MAX_ARCHIVE_BYTES: 256 * 1024 * 1024,
