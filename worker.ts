@@ -8,6 +8,7 @@ import { createActivities } from './activities/index.ts';
 import { failureInterceptor } from './activities/failures.ts';
 import { heartbeatInterceptor } from './activities/heartbeat.ts';
 import { jobEventsInterceptor } from './activities/jobs/interceptor.ts';
+import { priorFailureFromTemporal } from './activities/jobs/late-attempts.ts';
 import { createJobRecorder } from './activities/jobs/recorder.ts';
 import { loadConfig, type Config } from './config.ts';
 import { createDatabasePool } from './db/pool.ts';
@@ -63,7 +64,11 @@ function workerOptions(deps: WorkerDeps, taskQueue: string): WorkerOptions {
       activity: [
         heartbeatInterceptor(),
         ...(deps.testInterceptors ?? []),
-        jobEventsInterceptor(recorder, (error) => deps.logger.warn({ err: error }, 'could not record a job event')),
+        jobEventsInterceptor(
+          recorder,
+          (error) => deps.logger.warn({ err: error }, 'could not record a job event'),
+          priorFailureFromTemporal(deps.temporal.client),
+        ),
         failureInterceptor(),
       ],
     },
