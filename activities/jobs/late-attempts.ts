@@ -23,7 +23,8 @@ export interface PriorFailure {
 /** Looks up how the previous attempt of the running activity ended; null when it cannot tell. */
 export type PriorFailureLookup = (info: Info) => Promise<PriorFailure | null>;
 
-const TERMINAL = new Set(['completed', 'retrying', 'failed', 'cancelled']);
+/** How an attempt that was retried ends in the history (`completed` then retried is not an end). */
+const RETRIED_ENDS = new Set(['retrying', 'failed', 'cancelled']);
 const DESCRIBE_DEADLINE_MS = 3_000;
 
 /** The pending activity's last failure, from a description of its workflow run. */
@@ -45,15 +46,16 @@ export function priorFailureFromTemporal(client: Client): PriorFailureLookup {
   };
 }
 
-/** The attempts before `attempt` that have no terminal event, with what is known of each. */
+/**
+ * The attempts before `attempt` whose end the history does not tell: no event, only `started`,
+ * or `completed` (and yet retried: its completion was lost, which the history must say).
+ */
 export function unaccountedAttempts(earlier: readonly AttemptEvents[], attempt: number): number[] {
   const recorded = new Map(earlier.map((row) => [row.attempt, row.statuses]));
   const gaps: number[] = [];
   for (let previous = 1; previous < attempt; previous++) {
     const statuses = recorded.get(previous) ?? [];
-    // `completed` and then retried: its completion was lost, which the history must say.
-    const accounted = statuses.some((status) => TERMINAL.has(status) && status !== 'completed');
-    if (!accounted) gaps.push(previous);
+    if (!statuses.some((status) => RETRIED_ENDS.has(status))) gaps.push(previous);
   }
   return gaps;
 }
@@ -87,5 +89,5 @@ export function lateEvents(
 const MESSAGES: Record<LateReason, string> = {
   worker_lost: 'The worker running this attempt was lost',
   completion_lost: 'This attempt completed, but Temporal never received its result, and ran the step again',
-  unrecorded: 'This attempt ended without a record (the database was unreachable); Temporal retried it',
+  unrecorded: 'This attempt ended without a record (the database or its worker was unreachable); Temporal retried it',
 };
