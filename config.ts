@@ -72,8 +72,8 @@ const ConfigSchema = z.object({
   // The platform's task queue (maintenance and other bookkeeping jobs).
   PLATFORM_TASK_QUEUE: z.string().min(1),
 
-  // Ingestion: its task queue, chunks per embedding activity, and how long an embedding
-  // activity may stay silent before its worker is taken for lost.
+  // Ingestion: its task queue, chunks per embedding activity, and how long any of its steps
+  // may stay silent (no heartbeat) before its worker is taken for lost and the step retried.
   INGESTION_TASK_QUEUE: z.string().min(1),
   EMBED_BATCH_SIZE: positiveInt,
   INGESTION_HEARTBEAT_TIMEOUT_SECONDS: positiveInt,
@@ -136,7 +136,7 @@ const defaults = {
   PLATFORM_TASK_QUEUE: TASK_QUEUES.platform,
   INGESTION_TASK_QUEUE: TASK_QUEUES.ingestion,
   EMBED_BATCH_SIZE: 128,
-  INGESTION_HEARTBEAT_TIMEOUT_SECONDS: 30,
+  INGESTION_HEARTBEAT_TIMEOUT_SECONDS: 10,
   WORKER_POLL_STALE_SECONDS: 70,
   EXTRACT_MAX_TEXT_BYTES: 64 * 1024 * 1024,
   EXTRACT_MAX_SECTIONS: 20_000,

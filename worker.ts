@@ -1,12 +1,14 @@
 // The worker's composition root: config, database pool, Temporal connections, activities
 // and task queues. `npm run worker` runs it; `npm run dev` starts it beside the API.
 import { createRequire } from 'node:module';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { createActivities } from './activities/index.ts';
 import { failureInterceptor } from './activities/failures.ts';
+import { heartbeatInterceptor } from './activities/heartbeat.ts';
 import { jobEventsInterceptor } from './activities/jobs/interceptor.ts';
+import { priorFailureFromTemporal } from './activities/jobs/late-attempts.ts';
 import { createJobRecorder } from './activities/jobs/recorder.ts';
 import { loadConfig, type Config } from './config.ts';
 import { createDatabasePool } from './db/pool.ts';
@@ -26,6 +28,11 @@ export interface WorkerDeps {
   readonly workflowBundlePath?: string;
   /** Overrides the worker's task queue (tests use a queue of their own). */
   readonly taskQueue?: string;
+  /**
+   * Tests only: activity interceptors placed just inside the heartbeat, outside the job events
+   * (a test holds a worker inside a chosen step with one). Production passes none.
+   */
+  readonly testInterceptors?: readonly ActivityInterceptorsFactory[];
 }
 
 /**
@@ -51,12 +58,22 @@ function workerOptions(deps: WorkerDeps, taskQueue: string): WorkerOptions {
       embedder: createEmbedder(deps.config),
     }),
     interceptors: {
-      // Outermost first: job events see the failure as Temporal will (permanent or not).
+      // Outermost first. Heartbeats cover the whole attempt, job-event writes included; job
+      // events see the failure as Temporal will (permanent or not).
       activity: [
-        jobEventsInterceptor(recorder, (error) => deps.logger.warn({ err: error }, 'could not record a job event')),
+        heartbeatInterceptor(),
+        ...(deps.testInterceptors ?? []),
+        jobEventsInterceptor(
+          recorder,
+          (error) => deps.logger.warn({ err: error }, 'could not record a job event'),
+          priorFailureFromTemporal(deps.temporal.client),
+        ),
         failureInterceptor(),
       ],
     },
+    // Heartbeats reach the server at least this often (the SDK's default is 80% of the heartbeat
+    // timeout), so a live attempt never comes close to its timeout.
+    maxHeartbeatThrottleInterval: '3 seconds',
   };
 }
 

@@ -1,6 +1,9 @@
 // Splits an extracted document into chunks with LangChain's RecursiveCharacterTextSplitter, one
 // section at a time, so a chunk never spans two pages or two headings. Every chunk keeps its
 // offsets into the document text: `text.slice(chunk.start, chunk.end) === chunk.text`.
+// Splitting is CPU-bound: it yields to the event loop between sections, so that the caller's
+// timers (an activity's heartbeats) keep running through a large document.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
 import { TooManyChunksError } from './errors.ts';
 import type { ExtractedDocument, SourceLocation } from './extract/document.ts';
@@ -47,6 +50,7 @@ export async function chunkDocument(
     if (options.maxChunks !== undefined && chunks.length > options.maxChunks) {
       throw new TooManyChunksError(options.maxChunks);
     }
+    await yieldToEventLoop();
   }
   return chunks;
 }

@@ -1,32 +1,47 @@
 // Named activity-option presets. Transient errors (database down, provider 429/5xx)
 // are retried with backoff; permanent ones are non-retryable ApplicationFailures.
+//
+// Every preset has a heartbeat timeout, and the worker heartbeats for every activity that has
+// one (activities/heartbeat.ts), so an attempt whose worker died is retried elsewhere within
+// seconds, whatever the step, instead of waiting out its start-to-close timeout.
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 
+/** How long an activity may go without a heartbeat before its worker counts as lost. */
+export const HEARTBEAT_TIMEOUT_SECONDS = 10;
+
+/** The preset with a heartbeat timeout (ingestion passes INGESTION_HEARTBEAT_TIMEOUT_SECONDS). */
+export function withHeartbeatTimeout(
+  options: ActivityOptions,
+  seconds: number = HEARTBEAT_TIMEOUT_SECONDS,
+): ActivityOptions {
+  return { ...options, heartbeatTimeout: seconds * 1000 };
+}
+
 /** Job bookkeeping: small writes that must eventually land, so retried for a long time. */
-export const bookkeeping: ActivityOptions = {
+export const bookkeeping: ActivityOptions = withHeartbeatTimeout({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-};
+});
 
 /** A database step of a job: retried with backoff, a bounded number of times. */
-export const databaseStep: ActivityOptions = {
+export const databaseStep: ActivityOptions = withHeartbeatTimeout({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
-};
+});
 
 /**
  * A step of document ingestion (register, extract, chunk, activate). Transient failures (the
  * database or the blob store unavailable) are retried with backoff for a good while; permanent
  * ones (unsupported or corrupt files) arrive as non-retryable failures and end the job at once.
  */
-export const documentStep: ActivityOptions = {
+export const documentStep: ActivityOptions = withHeartbeatTimeout({
   startToCloseTimeout: '5 minutes',
   // A cancelled workflow waits for a running step to stop (or finish) before it cleans up, so a
   // step can never write after the cleanup.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-};
+});
 
 /**
  * Extraction: a document step that gives up sooner. Its permanent failures (corrupt, too large,
@@ -40,12 +55,10 @@ export const extractionStep: ActivityOptions = {
 };
 
 /**
- * One batch of embeddings: a provider call and the vector write. It heartbeats, so a worker that
- * dies mid-batch is noticed within the heartbeat timeout and the batch runs again elsewhere. A
- * provider's Retry-After overrides the backoff for the next attempt (nextRetryDelay).
+ * One batch of embeddings: a provider call and the vector write. A provider's Retry-After
+ * overrides the backoff for the next attempt (nextRetryDelay).
  */
 export const embeddingStep: ActivityOptions = {
   ...documentStep,
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
 };

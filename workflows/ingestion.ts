@@ -12,9 +12,10 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { bookkeeping, documentStep, embeddingStep, extractionStep } from './activity-options.ts';
+import { bookkeeping, documentStep, embeddingStep, extractionStep, withHeartbeatTimeout } from './activity-options.ts';
 import { failureReason, runJob } from './job.ts';
 import {
   documentRegisteredUpdate,
@@ -26,15 +27,14 @@ import {
   type IngestionResult,
 } from './shared.ts';
 
-const { registerDocument, chunkDocument, activateDocument } = proxyActivities<Activities>(documentStep);
-const { extractDocument } = proxyActivities<Activities>(extractionStep);
-const { settleDocument, discardUpload } = proxyActivities<Activities>(bookkeeping);
-
 export async function ingestionWorkflow(input: IngestionInput): Promise<IngestionResult> {
-  const { embedChunks } = proxyActivities<Activities>({
-    ...embeddingStep,
-    ...(input.heartbeatTimeoutSeconds ? { heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000 } : {}),
-  });
+  // Every step with the run's heartbeat timeout (INGESTION_HEARTBEAT_TIMEOUT_SECONDS).
+  const preset = (options: ActivityOptions) =>
+    input.heartbeatTimeoutSeconds ? withHeartbeatTimeout(options, input.heartbeatTimeoutSeconds) : options;
+  const { registerDocument, chunkDocument, activateDocument } = proxyActivities<Activities>(preset(documentStep));
+  const { extractDocument } = proxyActivities<Activities>(preset(extractionStep));
+  const { embedChunks } = proxyActivities<Activities>(preset(embeddingStep));
+  const { settleDocument, discardUpload } = proxyActivities<Activities>(preset(bookkeeping));
   let progress: IngestionProgress = { step: 'register', chunksEmbedded: 0, chunksTotal: 0 };
   let registration: DocumentRegistration | undefined;
   let ended = false;

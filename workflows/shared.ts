@@ -86,7 +86,7 @@ export interface IngestionInput {
   /** What the uploader said about a new document (version 1); null when reprocessing. */
   readonly upload: NewDocument | null;
   readonly requestedBy: string | null;
-  /** How soon a silent embedding activity counts as lost (its worker died); tests shorten it. */
+  /** How soon a silent step counts as lost (its worker died); tests shorten it. */
   readonly heartbeatTimeoutSeconds?: number;
 }
 

@@ -1,10 +1,13 @@
 // Records a job event for every attempt of every job activity: `started` with the attempt
 // number, then `completed` with its duration, or `retrying` / `failed` / `cancelled` with
-// the error. An activity is a job activity when its single input object carries `job`.
+// the error, each with the activity's id. A retry first writes down the earlier attempts that
+// left no account of their end (late-attempts.ts). An activity is a job activity when its
+// single input object carries `job`.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { JobRef } from '../../workflows/shared.ts';
 import { BOOKKEEPING_ACTIVITIES } from './index.ts';
+import type { PriorFailureLookup } from './late-attempts.ts';
 import type { JobRecorder } from './recorder.ts';
 
 function jobRefOf(args: readonly unknown[]): JobRef | null {
@@ -22,6 +25,7 @@ function errorMessage(error: unknown): string {
 export function jobEventsInterceptor(
   recorder: JobRecorder,
   onRecordError: (error: unknown) => void,
+  priorFailure: PriorFailureLookup,
 ): ActivityInterceptorsFactory {
   return (ctx) => ({
     inbound: {
@@ -30,21 +34,21 @@ export function jobEventsInterceptor(
         const step = ctx.info.activityType;
         if (!job || BOOKKEEPING_ACTIVITIES.has(step)) return next(input);
 
-        const attempt = ctx.info.attempt;
+        const { attempt, activityId } = ctx.info;
         const startedAt = performance.now();
         const elapsed = () => Math.round(performance.now() - startedAt);
         // A failure to record the start is a failure of the attempt: Temporal retries it.
-        await recorder.event(job, { step, status: 'started', attempt });
+        await recorder.attemptStarted(job, { step, activityId, attempt }, () => priorFailure(ctx.info));
         try {
           const result = await next(input);
-          await recorder.event(job, { step, status: 'completed', attempt, durationMs: elapsed() });
+          await recorder.event(job, { step, activityId, status: 'completed', attempt, durationMs: elapsed() });
           return result;
         } catch (error) {
           const cancelled = error instanceof CancelledFailure || ctx.cancellationSignal.aborted;
           const permanent = error instanceof ApplicationFailure && error.nonRetryable;
           const status = cancelled ? 'cancelled' : permanent ? 'failed' : 'retrying';
           await recorder
-            .event(job, { step, status, attempt, durationMs: elapsed(), message: errorMessage(error) })
+            .event(job, { step, activityId, status, attempt, durationMs: elapsed(), message: errorMessage(error) })
             .catch(onRecordError);
           throw error;
         }

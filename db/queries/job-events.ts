@@ -8,6 +8,9 @@ export const JOB_EVENT_STATUSES = ['started', 'completed', 'failed', 'retrying',
 export const JobEventRow = z.object({
   id: z.number().int(),
   step: z.string(),
+  activityId: z.string().nullable().meta({
+    description: "Temporal's id of the activity the attempt belongs to (null for the job's own events)",
+  }),
   status: z.enum(JOB_EVENT_STATUSES),
   attempt: z.number().int(),
   durationMs: z.number().int().nullable(),
@@ -20,7 +23,7 @@ export type JobEventRow = z.infer<typeof JobEventRow>;
 /** The events of a job in the order they happened. */
 export function listJobEvents(tx: TenantConnection, jobId: string): Promise<readonly JobEventRow[]> {
   return tx.any(sql.type(JobEventRow)`
-    SELECT id, step, status, attempt, duration_ms AS "durationMs", message, details, created_at AS "createdAt"
+    SELECT id, step, activity_id AS "activityId", status, attempt, duration_ms AS "durationMs", message, details, created_at AS "createdAt"
     FROM job_events WHERE job_id = ${jobId}
     ORDER BY id
   `);

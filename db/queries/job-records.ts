@@ -10,6 +10,8 @@ export type JobEventStatus = 'started' | 'completed' | 'failed' | 'retrying' | '
 
 export interface JobEventInput {
   readonly step: string;
+  /** Temporal's activity id, for the events of an activity attempt. */
+  readonly activityId?: string | null;
   readonly status: JobEventStatus;
   readonly attempt?: number;
   readonly durationMs?: number | null;
@@ -42,8 +44,8 @@ export async function upsertRunningJob(
 export async function insertJobEvent(tx: TenantConnection, job: JobRef, event: JobEventInput): Promise<boolean> {
   const attempt = event.attempt ?? 1;
   const inserted = await tx.query(sql.unsafe`
-    INSERT INTO job_events (job_id, tenant_id, step, status, attempt, duration_ms, message, details)
-    SELECT id, tenant_id, ${event.step}, ${event.status}, ${attempt}, ${event.durationMs ?? null},
+    INSERT INTO job_events (job_id, tenant_id, step, activity_id, status, attempt, duration_ms, message, details)
+    SELECT id, tenant_id, ${event.step}, ${event.activityId ?? null}, ${event.status}, ${attempt}, ${event.durationMs ?? null},
            ${event.message ?? null}, ${sql.jsonb((event.details ?? {}) as never)}
     FROM jobs WHERE workflow_id = ${job.workflowId} AND run_id = ${job.runId}
   `);
@@ -54,6 +56,24 @@ export async function insertJobEvent(tx: TenantConnection, job: JobRef, event: J
     `);
   }
   return inserted.rowCount > 0;
+}
+
+const AttemptEventRow = z.object({ attempt: z.number().int(), statuses: z.array(z.string()) });
+export type AttemptEvents = z.infer<typeof AttemptEventRow>;
+
+/** The statuses recorded for each attempt of one activity of this workflow run before `attempt`. */
+export async function earlierAttemptEvents(
+  tx: TenantConnection,
+  job: JobRef,
+  activity: { activityId: string; attempt: number },
+): Promise<readonly AttemptEvents[]> {
+  return tx.any(sql.type(AttemptEventRow)`
+    SELECT e.attempt, array_agg(e.status ORDER BY e.id) AS statuses
+    FROM job_events e JOIN jobs j ON j.id = e.job_id
+    WHERE j.workflow_id = ${job.workflowId} AND j.run_id = ${job.runId}
+      AND e.activity_id = ${activity.activityId} AND e.attempt < ${activity.attempt}
+    GROUP BY e.attempt ORDER BY e.attempt
+  `);
 }
 
 /** Replaces the job's progress document (for example `{ done: 3, total: 10 }`). */

@@ -6,11 +6,15 @@
 // Each feature weighs 1 + ln(tf) (sublinear term frequency). Each group is L2-normalised on its
 // own and mixed with fixed weights, so long words' many n-grams cannot drown the words, and
 // the result is L2-normalised: cosine similarity is then a dot product.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isStopword, stem, words } from '../text/terms.ts';
 import { l2Normalise, type EmbedOptions, type Embedder } from './embedder.ts';
 import { hashFeature } from './hashing.ts';
 
 export const LOCAL_HASH_MODEL = 'quarry-hash-384';
+
+/** Texts embedded between two yields to the event loop (so an activity's heartbeats go out). */
+const TEXTS_PER_YIELD = 16;
 
 const GROUP_WEIGHTS = { word: 0.5, bigram: 0.2, char: 0.3 } as const;
 type Group = keyof typeof GROUP_WEIGHTS;
@@ -47,10 +51,17 @@ export class LocalHashEmbedder implements Embedder {
     }
   }
 
-  // eslint-disable-next-line @typescript-eslint/require-await -- async so that an abort rejects, never throws
   async embed(texts: readonly string[], options: EmbedOptions = {}): Promise<number[][]> {
     options.signal?.throwIfAborted();
-    return texts.map((text) => this.embedOne(text));
+    const vectors: number[][] = [];
+    for (let start = 0; start < texts.length; start += TEXTS_PER_YIELD) {
+      if (start > 0) {
+        await yieldToEventLoop();
+        options.signal?.throwIfAborted();
+      }
+      for (const text of texts.slice(start, start + TEXTS_PER_YIELD)) vectors.push(this.embedOne(text));
+    }
+    return vectors;
   }
 
   embedOne(text: string): number[] {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { TestFn } from 'ava';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -25,8 +26,11 @@ export interface DocumentsHarness {
 export type RunningWorker = TestWorker;
 
 /** An ingestion worker in this process, with the harness's settings over the test config. */
-export function startIngestionWorker(settings: Record<string, string>): Promise<RunningWorker> {
-  return startTestWorker(createIngestionWorker, { settings });
+export function startIngestionWorker(
+  settings: Record<string, string>,
+  testInterceptors: readonly ActivityInterceptorsFactory[] = [],
+): Promise<RunningWorker> {
+  return startTestWorker(createIngestionWorker, { settings, testInterceptors });
 }
 
 /** Settings of a fresh queue and blob directory, over `overrides`. */

@@ -1,12 +1,13 @@
 // A worker inside the test process, on the run's Temporal and PostgreSQL, with the workflow
 // bundle built once for the run. Each test file gives it a task queue of its own.
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { Config } from '../../config.ts';
 import { createTemporalClient, type TemporalHandle } from '../../temporal/client.ts';
 import type { WorkerDeps } from '../../worker.ts';
-import { appPool, testConfig, workflowBundlePath } from './stack.ts';
+import { createDatabasePool } from '../../db/pool.ts';
+import { testConfig, workflowBundlePath } from './stack.ts';
 
 export interface TestWorker {
   readonly worker: Worker;
@@ -20,10 +21,15 @@ export interface TestWorker {
 
 export async function startTestWorker(
   create: (deps: WorkerDeps) => Promise<Worker>,
-  options: { settings?: Record<string, string>; taskQueue?: string } = {},
+  options: {
+    settings?: Record<string, string>;
+    taskQueue?: string;
+    testInterceptors?: readonly ActivityInterceptorsFactory[];
+  } = {},
 ): Promise<TestWorker> {
   const config = testConfig(options.settings);
-  const pool = await appPool();
+  // The settings' DATABASE_URL, which a test may point through a proxy it can cut.
+  const pool = await createDatabasePool(config.DATABASE_URL as string, { maxPoolSize: 4 });
   const temporal = await createTemporalClient(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS as string });
   const worker = await create({
@@ -34,6 +40,7 @@ export async function startTestWorker(
     logger: pino({ level: 'silent' }),
     workflowBundlePath: workflowBundlePath(),
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+    ...(options.testInterceptors ? { testInterceptors: options.testInterceptors } : {}),
   });
   const done = worker.run();
   return {
