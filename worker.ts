@@ -29,6 +29,12 @@ export interface WorkerDeps {
   readonly taskQueue?: string;
 }
 
+function pollerBehavior(
+  setting: Config['WORKER_WORKFLOW_TASK_POLLERS'],
+): NonNullable<WorkerOptions['workflowTaskPollerBehavior']> {
+  return setting === 'autoscaling' ? { type: 'autoscaling' } : { type: 'simple-maximum', maximum: setting };
+}
+
 /**
  * Every worker hosts every workflow and activity; its task queue decides which jobs it takes.
  * Activities get their dependencies here: the pool, the Temporal client, the blob store and
@@ -44,6 +50,10 @@ function workerOptions(deps: WorkerDeps, taskQueue: string): WorkerOptions {
     namespace: deps.config.TEMPORAL_NAMESPACE,
     taskQueue,
     ...workflows,
+    maxConcurrentWorkflowTaskExecutions: deps.config.WORKER_WORKFLOW_TASK_SLOTS,
+    maxConcurrentActivityTaskExecutions: deps.config.WORKER_ACTIVITY_TASK_SLOTS,
+    workflowTaskPollerBehavior: pollerBehavior(deps.config.WORKER_WORKFLOW_TASK_POLLERS),
+    activityTaskPollerBehavior: pollerBehavior(deps.config.WORKER_ACTIVITY_TASK_POLLERS),
     activities: createActivities({
       config: deps.config,
       pool: deps.pool,
