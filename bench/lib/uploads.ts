@@ -35,11 +35,8 @@ export function benchDocuments(seed: number, count: number, paragraphs: number):
 
 const Created = z.object({ id: z.string() });
 const LoginReply = z.object({ token: z.string(), user: Created });
-/** What an upload's answer may carry: the document (201, 202, 200) or an error naming it (503). */
-const UploadReply = z.object({
-  id: z.string().optional(),
-  error: z.object({ details: z.object({ documentId: z.string().optional() }).optional() }).optional(),
-});
+/** An error answer that names its document (a 503 after the upload was stored). */
+const NamingFailure = z.object({ error: z.object({ details: z.object({ documentId: z.string() }) }) });
 
 /** An account, signed in, through the API. */
 export async function signUpOwner(api: { url: string }): Promise<Owner> {
@@ -93,8 +90,10 @@ export async function upload(
         body: document,
       });
       status = reply.status;
-      const parsed = UploadReply.safeParse(reply.body);
-      documentId = parsed.success ? (parsed.data.id ?? parsed.data.error?.details?.documentId ?? null) : null;
+      documentId =
+        Created.safeParse(reply.body).data?.id ??
+        NamingFailure.safeParse(reply.body).data?.error.details.documentId ??
+        null;
       retryAfter = Number(reply.headers.get('retry-after') ?? 1) || 1;
     } catch {
       status = 0;
