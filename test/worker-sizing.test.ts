@@ -35,6 +35,9 @@ test('refuses a poller count below 2, a word other than autoscaling, and a singl
     ['WORKER_WORKFLOW_TASK_SLOTS', '1'],
   ] as const) {
     const error = t.throws(() => loadConfig({ [key]: value }), { instanceOf: ConfigurationError });
-    t.true(error.issues.some((issue) => issue.startsWith(`${key}:`)), error.message);
+    t.true(
+      error.issues.some((issue) => issue.startsWith(`${key}:`)),
+      error.message,
+    );
   }
 });
