@@ -10,6 +10,8 @@ const localDir = path.join(projectRoot, '.local');
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+/** A poller count: 'autoscaling', or a fixed maximum (at least 2: a sticky and a normal poll). */
+const pollers = z.union([z.literal('autoscaling'), z.coerce.number().int().min(2)]);
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional());
 
 const ConfigSchema = z.object({
@@ -82,6 +84,14 @@ const ConfigSchema = z.object({
   // long poll ends (a minute by default), so this must exceed that.
   WORKER_POLL_STALE_SECONDS: positiveInt,
 
+  // Sizing of each worker process (worker.ts), per task queue it polls: how many workflow tasks
+  // and activities it runs at once, and its polls for each ('autoscaling' between 1 and 100 on
+  // the server's backlog hints, or a fixed maximum).
+  WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2),
+  WORKER_ACTIVITY_TASK_SLOTS: positiveInt,
+  WORKER_WORKFLOW_TASK_POLLERS: pollers,
+  WORKER_ACTIVITY_TASK_POLLERS: pollers,
+
   // Extraction bounds (rag/extract/limits.ts): what one document may yield, inflate to, nest
   // and hold; and the memory, time and parallelism of the worker thread each extraction runs in.
   EXTRACT_MAX_TEXT_BYTES: positiveInt,
@@ -138,6 +148,10 @@ const defaults = {
   EMBED_BATCH_SIZE: 128,
   INGESTION_HEARTBEAT_TIMEOUT_SECONDS: 10,
   WORKER_POLL_STALE_SECONDS: 70,
+  WORKER_WORKFLOW_TASK_SLOTS: 40,
+  WORKER_ACTIVITY_TASK_SLOTS: 100,
+  WORKER_WORKFLOW_TASK_POLLERS: 'autoscaling',
+  WORKER_ACTIVITY_TASK_POLLERS: 'autoscaling',
   EXTRACT_MAX_TEXT_BYTES: 64 * 1024 * 1024,
   EXTRACT_MAX_SECTIONS: 20_000,
   EXTRACT_MAX_ARCHIVE_BYTES: 256 * 1024 * 1024,

@@ -35,6 +35,35 @@ export interface WorkerDeps {
   readonly testInterceptors?: readonly ActivityInterceptorsFactory[];
 }
 
+function pollerBehavior(
+  setting: Config['WORKER_WORKFLOW_TASK_POLLERS'],
+): NonNullable<WorkerOptions['workflowTaskPollerBehavior']> {
+  return setting === 'autoscaling' ? { type: 'autoscaling' } : { type: 'simple-maximum', maximum: setting };
+}
+
+/**
+ * How many workflow tasks and activities a worker runs at once, and how it polls for them. With
+ * a fixed number of workflow-task polls only a fifth of them ask for new runs (the rest wait on
+ * the worker's sticky queue), so a burst of uploads queued up behind two polls; autoscaling
+ * pollers grow with the backlog the server reports (see `npm run bench:burst`).
+ */
+export function workerSizing(
+  config: Pick<
+    Config,
+    | 'WORKER_WORKFLOW_TASK_SLOTS'
+    | 'WORKER_ACTIVITY_TASK_SLOTS'
+    | 'WORKER_WORKFLOW_TASK_POLLERS'
+    | 'WORKER_ACTIVITY_TASK_POLLERS'
+  >,
+) {
+  return {
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_WORKFLOW_TASK_SLOTS,
+    maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_TASK_SLOTS,
+    workflowTaskPollerBehavior: pollerBehavior(config.WORKER_WORKFLOW_TASK_POLLERS),
+    activityTaskPollerBehavior: pollerBehavior(config.WORKER_ACTIVITY_TASK_POLLERS),
+  } satisfies Partial<WorkerOptions>;
+}
+
 /**
  * Every worker hosts every workflow and activity; its task queue decides which jobs it takes.
  * Activities get their dependencies here: the pool, the Temporal client, the blob store and
@@ -50,6 +79,7 @@ function workerOptions(deps: WorkerDeps, taskQueue: string): WorkerOptions {
     namespace: deps.config.TEMPORAL_NAMESPACE,
     taskQueue,
     ...workflows,
+    ...workerSizing(deps.config),
     activities: createActivities({
       config: deps.config,
       pool: deps.pool,
