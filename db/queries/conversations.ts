@@ -4,7 +4,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TenantConnection } from '../with-tenant.ts';
-import { afterCursor, cursorColumn, toPage, type Page, type PageCursor } from './pagination.ts';
+import { selectPage, type Page, type PageCursor } from './pagination.ts';
 
 export const ConversationRow = z.object({
   id: z.uuid(),
@@ -41,24 +41,20 @@ export function insertConversation(
   `);
 }
 
-const ConversationListRow = ConversationRow.extend({ createdAtMicros: z.number().int() });
-
 /** A page of the user's conversations in the tenant, newest first. */
-export async function listConversations(
+export function listConversations(
   tx: TenantConnection,
   owner: ConversationOwner,
   query: { after?: PageCursor; limit: number },
 ): Promise<Page<ConversationRow>> {
-  const conditions = [sql.fragment`tenant_id = ${owner.tenantId}`, sql.fragment`user_id = ${owner.userId}`];
-  if (query.after) conditions.push(afterCursor(query.after));
-  const rows = await tx.any(sql.type(ConversationListRow)`
-    SELECT ${columns}, ${cursorColumn}
-    FROM conversations
-    WHERE ${sql.join(conditions, sql.fragment` AND `)}
-    ORDER BY created_at DESC, id DESC
-    LIMIT ${query.limit + 1}
-  `);
-  return toPage(rows, query.limit);
+  return selectPage(tx, {
+    table: 'conversations',
+    row: ConversationRow,
+    columns,
+    conditions: [sql.fragment`tenant_id = ${owner.tenantId}`, sql.fragment`user_id = ${owner.userId}`],
+    after: query.after,
+    limit: query.limit,
+  });
 }
 
 /**

@@ -7,6 +7,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TenantConnection } from '../with-tenant.ts';
 import { JOB_STATUSES, type JobStatus } from '../../workflows/shared.ts';
+import { selectPage, type Page, type PageCursor } from './pagination.ts';
 
 export const JobRow = z.object({
   id: z.uuid(),
@@ -38,51 +39,20 @@ export interface JobScope {
   readonly platform: boolean;
 }
 
-/** A position in the (created_at, id) descending order; microseconds keep it exact. */
-export interface JobCursor {
-  readonly createdAtMicros: number;
-  readonly id: string;
-}
-
-export interface JobPage {
-  readonly jobs: readonly JobRow[];
-  /** Where the next page starts, or null on the last page. */
-  readonly next: JobCursor | null;
-}
-
-const JobListRow = JobRow.extend({ createdAtMicros: z.number().int() });
-
 function inScope(scope: JobScope) {
   return sql.fragment`(tenant_id = ${scope.tenantId} OR (${scope.platform} AND tenant_id IS NULL))`;
 }
 
-export async function listJobs(
+/** A page of the jobs in scope, newest first. */
+export function listJobs(
   tx: TenantConnection,
   scope: JobScope,
-  query: { kind?: string; status?: JobStatus; after?: JobCursor; limit: number },
-): Promise<JobPage> {
+  query: { kind?: string; status?: JobStatus; after?: PageCursor; limit: number },
+): Promise<Page<JobRow>> {
   const conditions = [inScope(scope)];
   if (query.kind) conditions.push(sql.fragment`kind = ${query.kind}`);
   if (query.status) conditions.push(sql.fragment`status = ${query.status}`);
-  if (query.after) {
-    conditions.push(sql.fragment`
-      (created_at, id) < (timestamptz 'epoch' + ${query.after.createdAtMicros} * interval '1 microsecond',
-                          ${query.after.id}::uuid)
-    `);
-  }
-  const rows = await tx.any(sql.type(JobListRow)`
-    SELECT ${columns}, (extract(epoch FROM created_at) * 1000000)::int8 AS "createdAtMicros"
-    FROM jobs
-    WHERE ${sql.join(conditions, sql.fragment` AND `)}
-    ORDER BY created_at DESC, id DESC
-    LIMIT ${query.limit + 1}
-  `);
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  return {
-    jobs: page.map(({ createdAtMicros: _, ...job }) => job),
-    next: rows.length > query.limit && last ? { createdAtMicros: last.createdAtMicros, id: last.id } : null,
-  };
+  return selectPage(tx, { table: 'jobs', row: JobRow, columns, conditions, after: query.after, limit: query.limit });
 }
 
 export function findJob(tx: TenantConnection, scope: JobScope, id: string): Promise<JobRow | null> {

@@ -1,5 +1,6 @@
-// Keyset pagination in the (created_at, id) descending order, shared by the list queries. A
-// cursor is the position of the last row of the previous page; microseconds keep it exact.
+// Keyset pagination in the (created_at, id) descending order: the one paging path of every list
+// query. A cursor is the position of the last row of the previous page; microseconds keep it
+// exact. The API turns cursors into opaque strings (api/paging.ts).
 import { sql, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import type { TenantConnection } from '../with-tenant.ts';
@@ -9,24 +10,24 @@ export interface PageCursor {
   readonly id: string;
 }
 
-/** The select-list item that gives each row its cursor position. */
-export const cursorColumn = sql.fragment`(extract(epoch FROM created_at) * 1000000)::int8 AS "createdAtMicros"`;
-
-/** Rows strictly after the cursor in (created_at DESC, id DESC) order. */
-export function afterCursor(cursor: PageCursor) {
-  return sql.fragment`
-    (created_at, id) < (timestamptz 'epoch' + ${cursor.createdAtMicros} * interval '1 microsecond', ${cursor.id}::uuid)
-  `;
-}
-
 export interface Page<T> {
   readonly items: readonly T[];
   /** Where the next page starts, or null on the last page. */
   readonly next: PageCursor | null;
 }
 
+/** The select-list item that gives each row its cursor position. */
+const cursorColumn = sql.fragment`(extract(epoch FROM created_at) * 1000000)::int8 AS "createdAtMicros"`;
+
+/** Rows strictly after the cursor in (created_at DESC, id DESC) order. */
+function afterCursor(cursor: PageCursor) {
+  return sql.fragment`
+    (created_at, id) < (timestamptz 'epoch' + ${cursor.createdAtMicros} * interval '1 microsecond', ${cursor.id}::uuid)
+  `;
+}
+
 /** Cuts `limit + 1` fetched rows into a page, and drops the cursor column from each row. */
-export function toPage<T extends { createdAtMicros: number; id: string }>(
+function toPage<T extends { createdAtMicros: number; id: string }>(
   rows: readonly T[],
   limit: number,
 ): Page<Omit<T, 'createdAtMicros'>> {
@@ -38,7 +39,11 @@ export function toPage<T extends { createdAtMicros: number; id: string }>(
   };
 }
 
-/** One page of a table's rows that meet every condition, newest first, from the cursor on. */
+/**
+ * One page of a table's rows that meet every condition, newest first, from the cursor on. The
+ * table needs `created_at` and `id` columns, and an index on them (after any equality columns
+ * of the conditions) to read a page without sorting the whole scope.
+ */
 export async function selectPage<Row extends z.ZodObject<{ id: z.ZodType<string> }>>(
   tx: TenantConnection,
   query: {

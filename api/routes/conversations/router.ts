@@ -21,8 +21,8 @@ import { NotFoundError } from '../../errors.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { requireTenant } from '../../middleware/require-tenant.ts';
 import { validate } from '../../middleware/validate.ts';
+import { pageBody } from '../../paging.ts';
 import { serialized } from '../../schemas.ts';
-import { encodeCursor } from '../jobs/cursor.ts';
 import {
   CreateConversation,
   DeleteConversation,
@@ -59,10 +59,7 @@ async function list(ctx: RouteContext<typeof ListConversations>) {
   const { tx } = tenantOf(ctx);
   const { cursor, limit } = ctx.state.input.query;
   const page = await listConversations(tx, ownerOf(ctx), { after: cursor, limit });
-  ctx.body = {
-    conversations: page.items.map(serialized),
-    nextCursor: page.next ? encodeCursor(page.next) : null,
-  } satisfies ConversationPage;
+  ctx.body = pageBody('conversations', page, serialized) satisfies ConversationPage;
 }
 
 async function get(ctx: RouteContext<typeof GetConversation>) {

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { ConversationRow } from '../../../db/queries/conversations.ts';
 import { MESSAGE_ROLES, MessageRow } from '../../../db/queries/messages.ts';
 import type { Contract } from '../../openapi/contract.ts';
+import { pageQuery, pageSchema } from '../../paging.ts';
 import { Timestamp, Uuid } from '../../schemas.ts';
 import { Citation, ContextRef } from '../ask/schema.ts';
-import { pageQuery } from '../jobs/cursor.ts';
 
 export const Conversation = ConversationRow.extend({
   promptTokens: z.number().int().meta({ description: 'Prompt tokens of all its answers' }),
@@ -31,9 +31,7 @@ export const ConversationDetail = Conversation.extend({ messages: z.array(Messag
 });
 export type ConversationDetail = z.infer<typeof ConversationDetail>;
 
-export const ConversationPage = z
-  .object({ conversations: z.array(Conversation), nextCursor: z.string().nullable() })
-  .meta({ id: 'ConversationPage', description: 'Newest first; pass nextCursor back as `cursor` for the next page' });
+export const ConversationPage = pageSchema('ConversationPage', 'conversations', Conversation);
 export type ConversationPage = z.infer<typeof ConversationPage>;
 
 const ConversationParams = z.object({ conversationId: Uuid });
@@ -46,9 +44,7 @@ export const CreateConversation = {
 
 export const ListConversations = {
   summary: 'The caller’s conversations in the tenant, newest first',
-  query: z.object({
-    ...pageQuery,
-  }),
+  query: z.object(pageQuery),
   responses: { 200: { description: 'One page of conversations', schema: ConversationPage } },
 } satisfies Contract;
 

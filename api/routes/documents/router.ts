@@ -21,8 +21,8 @@ import { authenticate } from '../../middleware/authenticate.ts';
 import { requireRole } from '../../middleware/require-role.ts';
 import { requireTenant } from '../../middleware/require-tenant.ts';
 import { validate } from '../../middleware/validate.ts';
+import { pageBody } from '../../paging.ts';
 import { serialized } from '../../schemas.ts';
-import { encodeCursor } from '../jobs/cursor.ts';
 import type { StartedWorkflow } from '../jobs/schema.ts';
 import { actorOf, fromMultipart, fromText, ingest, presented, refOf, register } from './ingest.ts';
 import {
@@ -101,10 +101,7 @@ async function list(ctx: RouteContext<typeof ListDocuments>) {
     ...(createdBefore ? { createdBefore: new Date(createdBefore) } : {}),
     after: cursor,
   });
-  ctx.body = {
-    documents: page.items.map(presented),
-    nextCursor: page.next ? encodeCursor(page.next) : null,
-  } satisfies DocumentPage;
+  ctx.body = pageBody('documents', page, presented) satisfies DocumentPage;
 }
 
 async function get(ctx: RouteContext<typeof GetDocument>) {

@@ -9,8 +9,8 @@ import {
 } from '../../../db/queries/documents.ts';
 import { INGESTION_STEPS } from '../../../workflows/shared.ts';
 import type { Contract } from '../../openapi/contract.ts';
+import { pageQuery, pageSchema } from '../../paging.ts';
 import { Timestamp, Uuid } from '../../schemas.ts';
-import { pageQuery } from '../jobs/cursor.ts';
 import { JobWithEvents, StartedWorkflow } from '../jobs/schema.ts';
 
 export const Document = DocumentRow.omit({ blobKey: true })
@@ -43,9 +43,7 @@ export const DocumentDetail = Document.extend({
 }).meta({ id: 'DocumentDetail' });
 export type DocumentDetail = z.infer<typeof DocumentDetail>;
 
-export const DocumentPage = z
-  .object({ documents: z.array(Document), nextCursor: z.string().nullable() })
-  .meta({ id: 'DocumentPage', description: 'Newest first; pass nextCursor back as `cursor` for the next page' });
+export const DocumentPage = pageSchema('DocumentPage', 'documents', Document);
 export type DocumentPage = z.infer<typeof DocumentPage>;
 
 const Tag = z.string().trim().min(1).max(100);

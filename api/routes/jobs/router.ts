@@ -12,8 +12,8 @@ import { authenticate } from '../../middleware/authenticate.ts';
 import { requirePlatformAdmin } from '../../middleware/require-role.ts';
 import { requireTenant } from '../../middleware/require-tenant.ts';
 import { validate } from '../../middleware/validate.ts';
+import { pageBody } from '../../paging.ts';
 import { serialized } from '../../schemas.ts';
-import { encodeCursor } from './cursor.ts';
 import {
   GetJob,
   ListJobs,
@@ -36,10 +36,7 @@ async function list(ctx: RouteContext<typeof ListJobs>) {
   const { tenantId, platform, tx } = scopeOf(ctx);
   const { cursor, ...filters } = ctx.state.input.query;
   const page = await listJobs(tx, { tenantId, platform }, { ...filters, after: cursor });
-  ctx.body = {
-    jobs: page.jobs.map(serialized),
-    nextCursor: page.next ? encodeCursor(page.next) : null,
-  } satisfies JobPage;
+  ctx.body = pageBody('jobs', page, serialized) satisfies JobPage;
 }
 
 async function get(ctx: RouteContext<typeof GetJob>) {

@@ -4,8 +4,8 @@ import { JobEventRow } from '../../../db/queries/job-events.ts';
 import { JobRow } from '../../../db/queries/jobs.ts';
 import { JOB_STATUSES } from '../../../workflows/shared.ts';
 import type { Contract } from '../../openapi/contract.ts';
+import { pageQuery, pageSchema } from '../../paging.ts';
 import { Timestamp, Uuid } from '../../schemas.ts';
-import { pageQuery } from './cursor.ts';
 
 export const Job = JobRow.extend({
   tenantId: Uuid.nullable().meta({ description: 'null for platform jobs' }),
@@ -19,9 +19,7 @@ export type Job = z.infer<typeof Job>;
 export const JobEvent = JobEventRow.extend({ createdAt: Timestamp }).meta({ id: 'JobEvent' });
 export type JobEvent = z.infer<typeof JobEvent>;
 
-export const JobPage = z
-  .object({ jobs: z.array(Job), nextCursor: z.string().nullable() })
-  .meta({ id: 'JobPage', description: 'Newest first; pass nextCursor back as `cursor` for the next page' });
+export const JobPage = pageSchema('JobPage', 'jobs', Job);
 export type JobPage = z.infer<typeof JobPage>;
 
 export const ListJobs = {
