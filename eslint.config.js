@@ -101,7 +101,8 @@ export default defineConfig(
               message: `${workflowSandbox}: database access belongs in activities.`,
             },
             {
-              regex: '^(\\.\\./)+activities([/.-].*)?$',
+              // The failure catalogue alone is a value workflows share with activities.
+              regex: '^(\\.\\./)+activities(?!/failure-types\\.ts$)([/.-].*)?$',
               allowTypeImports: true,
               message:
                 'Import activities as types only (`import type`) and call them through proxyActivities<ReturnType<typeof createActivities>>.',

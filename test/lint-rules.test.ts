@@ -38,6 +38,20 @@ test('allows a type-only import of activities in a workflow', async (t) => {
   t.deepEqual(await lint('workflows/probe.ts', code), []);
 });
 
+test('allows a value import of the failure catalogue in a workflow, and of nothing else beside it', async (t) => {
+  const code =
+    "import { FailureType } from '../activities/failure-types.ts';\nexport const type = FailureType.REEMBED_FAILED;\n";
+  t.deepEqual(await lint('workflows/probe.ts', code), []);
+  for (const source of [
+    '../activities/failures.ts',
+    '../activities/failure-types.ts.bak',
+    '../activities/documents/failure-types.ts',
+  ]) {
+    const probe = `import { value } from '${source}';\nexport const copy = value;\n`;
+    t.deepEqual(errors(await lint('workflows/probe.ts', probe)), ['no-restricted-imports'], source);
+  }
+});
+
 test('rejects node builtins, pg and slonik in a workflow', async (t) => {
   for (const source of ['node:fs', 'fs', 'path', 'crypto', 'child_process', 'fs/promises', 'pg', 'slonik']) {
     const code = `import * as probe from '${source}';\nexport const value = probe;\n`;

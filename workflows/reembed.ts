@@ -6,14 +6,8 @@
 // its counts, and fails only when documents were to be re-embedded and none could be.
 // Long tenants continue as new every DOCUMENTS_PER_RUN documents; each run is a job row of its
 // own, and the last one carries the totals.
-import {
-  ApplicationFailure,
-  ParentClosePolicy,
-  continueAsNew,
-  executeChild,
-  proxyActivities,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ParentClosePolicy, continueAsNew, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { FailureType, permanentFailure } from '../activities/failure-types.ts';
 import type { Activities } from '../activities/index.ts';
 import { databaseStep } from './activity-options.ts';
 import { ingestionWorkflow } from './ingestion.ts';
@@ -43,11 +37,10 @@ export async function reembedWorkflow(input: ReembedInput): Promise<ReembedResul
       const page = await listDocumentsToReembed({ job: { ...job, tenantId }, target, progress, limit: PAGE_SIZE });
       if (page.length === 0) {
         if (progress.failed > 0 && progress.reembedded === 0) {
-          throw ApplicationFailure.create({
-            type: 'reembed_failed',
-            message: `None of the ${progress.failed} documents to re-embed could be re-embedded`,
-            nonRetryable: true,
-          });
+          throw permanentFailure(
+            FailureType.REEMBED_FAILED,
+            `None of the ${progress.failed} documents to re-embed could be re-embedded`,
+          );
         }
         return true;
       }

@@ -2,11 +2,11 @@
 // transaction (so queries see either the old version or the new one, never a mix), then
 // removes the old version's chunks. Settling ends a failed or cancelled run: the document keeps
 // the reason, the unfinished version's chunks go, and the active version keeps serving.
-import { ApplicationFailure } from '@temporalio/common';
 import { countVersionChunks, recordEmbeddingModels, removeChunksExcept } from '../../db/queries/chunks.ts';
 import { activateVersion, settleDocument } from '../../db/queries/documents.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import { extractedKey } from '../../storage/document-keys.ts';
+import { FailureType, permanentFailure } from '../failure-types.ts';
 import { documentGone, documentScope, versionOf, type DocumentActivityDeps, type VersionStep } from './scope.ts';
 
 export interface SettleInput extends VersionStep {
@@ -23,11 +23,10 @@ export function createActivateActivities({ pool, blobs }: Pick<DocumentActivityD
       const row = await withTenant(pool, scope, async (tx) => {
         const counts = await countVersionChunks(tx, versionOf(input));
         if (counts.embedded < counts.total) {
-          throw ApplicationFailure.create({
-            type: 'version_incomplete',
-            message: `Version ${version} has ${counts.total - counts.embedded} chunks without an embedding`,
-            nonRetryable: true,
-          });
+          throw permanentFailure(
+            FailureType.VERSION_INCOMPLETE,
+            `Version ${version} has ${counts.total - counts.embedded} chunks without an embedding`,
+          );
         }
         await recordEmbeddingModels(tx, versionOf(input));
         return activateVersion(tx, document.documentId, version);

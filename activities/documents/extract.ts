@@ -3,13 +3,13 @@
 // blob of its own, so the text never passes through workflow history. Unsupported, corrupt,
 // empty, too large and too slow files fail for good (DocumentError); the blob store's errors
 // are transient.
-import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { findDocument, recordExtraction } from '../../db/queries/documents.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import { ExtractionSandbox, sandboxOptions } from '../../rag/extract/sandbox.ts';
 import { BlobNotFoundError } from '../../storage/blob-store.ts';
 import { extractedKey } from '../../storage/document-keys.ts';
+import { FailureType, permanentFailure } from '../failure-types.ts';
 import { documentGone, documentScope, type DocumentActivityDeps, type VersionStep } from './scope.ts';
 
 export interface ExtractionSummary {
@@ -32,11 +32,10 @@ export function createExtractActivities({
       if (!row) throw documentGone(document);
       const bytes = await blobs.read(row.blobKey).catch((error: unknown) => {
         if (!(error instanceof BlobNotFoundError)) throw error;
-        throw ApplicationFailure.create({
-          type: 'blob_missing',
-          message: 'The original of this document is missing from the blob store',
-          nonRetryable: true,
-        });
+        throw permanentFailure(
+          FailureType.BLOB_MISSING,
+          'The original of this document is missing from the blob store',
+        );
       });
       const extracted = await sandbox.extract(
         { bytes, filename: row.filename ?? row.title, ...(row.mimeType ? { mimeType: row.mimeType } : {}) },

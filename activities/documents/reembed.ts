@@ -2,11 +2,11 @@
 // documents whose active version was embedded with another model or dimension than this
 // worker's embedder. A job asked for another model than the worker embeds with fails at once:
 // re-embedding with the wrong model would only mix the vectors it is meant to replace.
-import { ApplicationFailure } from '@temporalio/common';
 import { listDocumentsToReembed, type DocumentToReembed } from '../../db/queries/documents.ts';
 import { updateJobProgress } from '../../db/queries/job-records.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import type { EmbeddingTarget, JobRef, ReembedProgress } from '../../workflows/shared.ts';
+import { FailureType, permanentFailure } from '../failure-types.ts';
 import type { DocumentActivityDeps } from './scope.ts';
 
 export interface ReembedPageInput {
@@ -21,13 +21,11 @@ export function createReembedActivities({ pool, embedder }: Pick<DocumentActivit
     async listDocumentsToReembed(input: ReembedPageInput): Promise<readonly DocumentToReembed[]> {
       const { job, target, progress } = input;
       if (target.model !== embedder.model || target.dimensions !== embedder.dimensions) {
-        throw ApplicationFailure.create({
-          type: 'embedder_mismatch',
-          message:
-            `The job re-embeds with ${target.model} (${target.dimensions} dimensions) but this worker embeds with ` +
+        throw permanentFailure(
+          FailureType.EMBEDDER_MISMATCH,
+          `The job re-embeds with ${target.model} (${target.dimensions} dimensions) but this worker embeds with ` +
             `${embedder.model} (${embedder.dimensions} dimensions)`,
-          nonRetryable: true,
-        });
+        );
       }
       return withTenant(pool, { tenantId: job.tenantId }, async (tx) => {
         // Counts only: the id to go on after may be a member's private document, and this

@@ -2,7 +2,6 @@
 // version as being built (a reprocess). Idempotent: a retried attempt finds the row it wrote.
 // The same content already stored in the same scope makes this upload a duplicate of it. An
 // upload that could not be registered leaves nothing: its blobs are discarded.
-import { ApplicationFailure } from '@temporalio/common';
 import {
   findDocument,
   findDocumentByContent,
@@ -14,6 +13,7 @@ import {
 import { withTenant } from '../../db/with-tenant.ts';
 import { documentPrefix } from '../../storage/document-keys.ts';
 import type { DocumentRegistration } from '../../workflows/shared.ts';
+import { FailureType, permanentFailure } from '../failure-types.ts';
 import { documentGone, documentScope, type DocumentActivityDeps, type VersionStep } from './scope.ts';
 
 export interface RegisterInput extends VersionStep {
@@ -46,11 +46,10 @@ export function createRegisterActivities({ pool, blobs }: Pick<DocumentActivityD
         if ((await insertDocument(tx, upload)) || (await findDocument(tx, upload.id))) return registered;
         const duplicate = await findDocumentByContent(tx, upload);
         if (duplicate) return { ...registered, duplicateOf: duplicate.id };
-        throw ApplicationFailure.create({
-          type: 'document_conflict',
-          message: `Document ${upload.id} conflicts with a row this context cannot see`,
-          nonRetryable: true,
-        });
+        throw permanentFailure(
+          FailureType.DOCUMENT_CONFLICT,
+          `Document ${upload.id} conflicts with a row this context cannot see`,
+        );
       });
     },
   };

@@ -2,7 +2,7 @@
 // acts in (the document's tenant, as its owner, so private documents are visible), and the
 // permanent failure for a document that no longer exists.
 import type { Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { DatabasePool } from 'slonik';
 import type { Config } from '../../config.ts';
 import type { TenantContext } from '../../db/with-tenant.ts';
@@ -10,6 +10,7 @@ import type { Embedder } from '../../rag/embed/embedder.ts';
 import type { SandboxConfig } from '../../rag/extract/sandbox.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { DocumentRef, JobRef } from '../../workflows/shared.ts';
+import { FailureType, permanentFailure } from '../failure-types.ts';
 
 export interface DocumentActivityDeps {
   readonly config: Pick<
@@ -39,9 +40,5 @@ export function versionOf(step: VersionStep): { documentId: string; version: num
 }
 
 export function documentGone(document: DocumentRef): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: 'document_gone',
-    message: `Document ${document.documentId} no longer exists`,
-    nonRetryable: true,
-  });
+  return permanentFailure(FailureType.DOCUMENT_GONE, `Document ${document.documentId} no longer exists`);
 }

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import test from 'ava';
 import { sql } from 'slonik';
+import { FailureType, permanentFailure } from '../../activities/failure-types.ts';
 import { sqlStateOf, toActivityFailure } from '../../activities/failures.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import { CorruptDocumentError, PermanentProviderError, TransientProviderError } from '../../rag/errors.ts';
@@ -68,4 +69,24 @@ test('database errors no retry can mend are permanent, a lost connection is not'
 test('an error that is already an ApplicationFailure is passed on as it is', (t) => {
   const original = ApplicationFailure.nonRetryable('stop', 'custom');
   t.is(toActivityFailure(original), original);
+});
+
+test('a catalogued failure is a non-retryable failure of its type, passed on as it is', (t) => {
+  const failure = permanentFailure(FailureType.BLOB_MISSING, 'The original of this document is missing');
+  t.true(failure instanceof ApplicationFailure);
+  t.is(failure.type, 'blob_missing');
+  t.true(failure.nonRetryable);
+  t.is(failure.message, 'The original of this document is missing');
+  t.is(toActivityFailure(failure), failure);
+});
+
+test('the catalogue keeps the failure types that jobs have always failed with', (t) => {
+  t.deepEqual(Object.values(FailureType).sort(), [
+    'blob_missing',
+    'document_conflict',
+    'document_gone',
+    'embedder_mismatch',
+    'reembed_failed',
+    'version_incomplete',
+  ]);
 });
