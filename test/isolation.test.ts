@@ -417,7 +417,7 @@ for (const table of TABLES) {
   test(`${table.name}: each tenant sees its own rows under its context`, async (t) => {
     const { app, a, b } = t.context;
     t.is(await withTenant(app, contextOf(a), (tx) => countRows(tx, table.name, rowsOf(table, a))), countOf(table, a));
-    t.is(await withTenant(app, contextOf(b), (tx) => countRows(tx, table.name, rowsOf(table, b))), countOf(table, a));
+    t.is(await withTenant(app, contextOf(b), (tx) => countRows(tx, table.name, rowsOf(table, b))), countOf(table, b));
   });
 
   test(`${table.name}: tenant a cannot see, update or delete tenant b's rows`, async (t) => {
@@ -429,7 +429,7 @@ for (const table of TABLES) {
       await deleteRows(tx, table.name, theirs),
     ]);
     t.deepEqual({ visible, updated, deleted }, { visible: 0, updated: 0, deleted: 0 });
-    t.is(await withTenant(app, contextOf(b), (tx) => countRows(tx, table.name, theirs)), countOf(table, a));
+    t.is(await withTenant(app, contextOf(b), (tx) => countRows(tx, table.name, theirs)), countOf(table, b));
   });
 
   test(`${table.name}: rejects rows written under tenant a's context for another tenant or user`, async (t) => {
