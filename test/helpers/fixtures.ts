@@ -6,16 +6,15 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash } from '@node-rs/argon2';
 import { sql, type DatabasePool, type FragmentSqlToken, type QuerySqlToken } from 'slonik';
 import { z } from 'zod';
+import type { ApiKeyRole } from '../../db/queries/api-keys.ts';
 import { insertChunks, recordEmbeddingModels } from '../../db/queries/chunks.ts';
 import { insertDocument, type DocumentVisibility } from '../../db/queries/documents.ts';
 import { insertConversation } from '../../db/queries/conversations.ts';
 import { appendTurn } from '../../db/queries/messages.ts';
+import type { TenantRole } from '../../db/queries/memberships.ts';
 import { logQuery } from '../../db/queries/query-log.ts';
 import { withTenant, type TenantConnection, type TenantContext } from '../../db/with-tenant.ts';
 import { workflowIdFor, type JobKind, type JobStatus } from '../../workflows/shared.ts';
-
-export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer';
-export type ApiKeyRole = 'admin' | 'member' | 'viewer';
 
 const IdRow = z.object({ id: z.uuid() });
 const SerialRow = z.object({ id: z.number().int() });
@@ -73,7 +72,7 @@ async function insertMembership(
   tx: TenantConnection,
   tenantId: string,
   userId: string,
-  role: MemberRole,
+  role: TenantRole,
 ): Promise<void> {
   await tx.one(sql.type(z.object({ tenantId: z.uuid() }))`
     INSERT INTO memberships (tenant_id, user_id, role)
@@ -85,7 +84,7 @@ async function insertMembership(
 /** Adds a member to a tenant under that tenant's context. */
 export async function addMember(
   pool: DatabasePool,
-  options: { tenantId: string; userId: string; role: MemberRole },
+  options: { tenantId: string; userId: string; role: TenantRole },
 ): Promise<void> {
   await withTenant(pool, { tenantId: options.tenantId }, (tx) =>
     insertMembership(tx, options.tenantId, options.userId, options.role),
