@@ -17,7 +17,7 @@ export {
   type LegRank,
   type RankedItem,
 } from './retrieve/rrf.ts';
-export { fromPgVector, toPgVector } from './retrieve/pgvector.ts';
+export { fromPgVector, toPgVector } from '../db/vector.ts';
 export * from './answer/answerer.ts';
 export { parseCitations } from './answer/citations.ts';
 export { describeLocation } from './answer/prompt.ts';
