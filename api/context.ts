@@ -11,6 +11,7 @@ import type { TenantRole } from '../db/queries/memberships.ts';
 import type { TenantConnection } from '../db/with-tenant.ts';
 import type { Answerer } from '../rag/answer/answerer.ts';
 import type { Embedder } from '../rag/embed/embedder.ts';
+import type { Searcher } from '../search/query-log.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { LoginLimiter } from './auth/login-limiter.ts';
 import type { PasswordHasher } from './auth/passwords.ts';
@@ -124,4 +125,14 @@ export function tenantOf(ctx: { state: ApiState }): Extract<TenantScope, { tenan
   const scope = scopeOf(ctx);
   if (scope.tenantId === null) throw new Error('this handler needs a tenant: mount requireTenant() without platform');
   return scope;
+}
+
+/** The caller as the search service and the query log know it: the tenant, and its user or API key. */
+export function searcherOf(ctx: { state: ApiState }): Searcher {
+  const principal = principalOf(ctx);
+  return {
+    tenantId: tenantOf(ctx).tenantId,
+    userId: principal.kind === 'user' ? principal.userId : null,
+    apiKeyId: principal.kind === 'apiKey' ? principal.apiKeyId : null,
+  };
 }

@@ -16,7 +16,7 @@ import { projectRoot } from '../config.ts';
 import { runMigrations } from '../db/migrate.ts';
 import { createDatabasePool } from '../db/pool.ts';
 import { DENSE_TUNING } from '../db/queries/search/dense.ts';
-import { legDepth } from '../db/queries/search/retrieve.ts';
+import { legDepth } from '../search/service.ts';
 import { LocalHashEmbedder } from '../rag/embed/local-hash.ts';
 import { freePort, startLocalPostgres } from '../scripts/lib/stack.ts';
 import { ensureToolchain } from '../scripts/lib/toolchain.ts';

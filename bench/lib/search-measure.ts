@@ -5,10 +5,11 @@
 import { sql, type DatabasePool } from 'slonik';
 import { denseSearch, setIndexScan, type DenseQuery, type DenseStrategy } from '../../db/queries/search/dense.ts';
 import { ChunkHit, hitColumns } from '../../db/queries/search/hits.ts';
-import { search, type SearchMode } from '../../db/queries/search/retrieve.ts';
+import type { SearchMode } from '../../contract/search.ts';
+import { toPgVector } from '../../db/vector.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import type { LocalHashEmbedder } from '../../rag/embed/local-hash.ts';
-import { toPgVector } from '../../rag/retrieve/pgvector.ts';
+import { prepareSearch, runSearch } from '../../search/service.ts';
 import { queryText, seededRandom, type CorpusModel } from './corpus.ts';
 import type { LoadedTenant } from './dataset.ts';
 import { mean } from './stats.ts';
@@ -77,7 +78,7 @@ async function timed(task: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-/** Milliseconds of one search call as the API's search runs it in `mode`. */
+/** Milliseconds of one search call as the API's search runs it in `mode`: embedding, then the legs. */
 export function timeSearch(
   pool: DatabasePool,
   embedder: LocalHashEmbedder,
@@ -86,11 +87,10 @@ export function timeSearch(
   mode: SearchMode,
 ): Promise<number> {
   const context = { tenantId: tenant.tenantId, userId: tenant.userId };
-  return timed(() =>
-    withTenant(pool, context, (tx) =>
-      search(tx, embedder, { tenantId: tenant.tenantId, query: query.text, k: K, mode }),
-    ),
-  );
+  return timed(async () => {
+    const prepared = await prepareSearch(embedder, { tenantId: tenant.tenantId, query: query.text, k: K, mode });
+    return withTenant(pool, context, (tx) => runSearch(tx, prepared));
+  });
 }
 
 /**

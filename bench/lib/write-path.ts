@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { insertChunks, pendingChunks, writeVectors, type ChunkInput } from '../../db/queries/chunks.ts';
 import { insertDocument } from '../../db/queries/documents.ts';
 import { withTenant, type TenantContext } from '../../db/with-tenant.ts';
-import { fromPgVector } from '../../rag/retrieve/pgvector.ts';
+import { fromPgVector } from '../../db/vector.ts';
 import { copyBinary, type CopyColumnType } from './copy-binary.ts';
 
 /** Rows per INSERT statement, as activities/documents/chunk.ts writes them. */

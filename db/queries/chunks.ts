@@ -4,7 +4,7 @@
 // (document_id, version, ordinal), so a retried activity never duplicates a chunk.
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { toPgVector } from '../../rag/retrieve/pgvector.ts';
+import { toPgVector } from '../vector.ts';
 import type { TenantConnection } from '../with-tenant.ts';
 
 /** A chunk of one version of a document, optionally with its vector. */

@@ -4,7 +4,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TenantConnection } from '../with-tenant.ts';
-import type { SearchMode } from './search/retrieve.ts';
+import type { SearchMode } from '../../contract/search.ts';
 
 export interface LoggedQuery {
   readonly tenantId: string;

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { createApp, type ApiApp } from '../../api/app.ts';
 import { withTenant } from '../../db/with-tenant.ts';
+import type { Embedder } from '../../rag/embed/embedder.ts';
 import { createTemporalClient, type TemporalHandle } from '../../temporal/client.ts';
 import { appPool, ownerPool, testConfig } from '../helpers/stack.ts';
 
@@ -40,12 +41,25 @@ export async function serve(app: Pick<ApiApp, 'callback'>): Promise<{ url: strin
   };
 }
 
-export async function startApi(overrides: Record<string, string> = {}): Promise<ApiHarness> {
+/** What a test may put in place of the app's defaults. */
+export interface ApiOptions {
+  /** The size of the app's pool (default 4). */
+  readonly maxPoolSize?: number;
+  readonly embedder?: Embedder;
+}
+
+export async function startApi(overrides: Record<string, string> = {}, options: ApiOptions = {}): Promise<ApiHarness> {
   const config = testConfig(overrides);
-  const pool = await appPool();
+  const pool = await appPool(options.maxPoolSize);
   const owner = await ownerPool();
   const temporal = await createTemporalClient(config);
-  const app = createApp({ config, pool, temporal: temporal.client, logger: pino({ level: 'silent' }) });
+  const app = createApp({
+    config,
+    pool,
+    temporal: temporal.client,
+    logger: pino({ level: 'silent' }),
+    embedder: options.embedder,
+  });
   const server = await serve(app);
   return {
     url: server.url,

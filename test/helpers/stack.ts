@@ -21,8 +21,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 }
 
 /** A pool logged in as the runtime role (quarry_app: NOSUPERUSER NOBYPASSRLS). */
-export function appPool(): Promise<DatabasePool> {
-  return createDatabasePool(testConfig().DATABASE_URL as string, { maxPoolSize: 4 });
+export function appPool(maxPoolSize = 4): Promise<DatabasePool> {
+  return createDatabasePool(testConfig().DATABASE_URL as string, { maxPoolSize });
 }
 
 /** A pool logged in as the schema owner (subject to FORCE ROW LEVEL SECURITY too). */

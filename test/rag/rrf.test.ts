@@ -1,6 +1,6 @@
 import test from 'ava';
 import { reciprocalRankFusion } from '../../rag/retrieve/rrf.ts';
-import { fromPgVector, toPgVector } from '../../rag/retrieve/pgvector.ts';
+import { fromPgVector, toPgVector } from '../../db/vector.ts';
 
 const item = (id: string, score: number) => ({ id, score });
 

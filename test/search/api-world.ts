@@ -2,7 +2,16 @@
 // Alice, its member Mia, an API key of A; tenant B's owner Bob), and the documents of
 // world.ts written under their contexts.
 import type { TestFn } from 'ava';
-import { addMember, call, signUp, startApi, tenantOwner, type Account, type ApiHarness } from '../api/harness.ts';
+import {
+  addMember,
+  call,
+  signUp,
+  startApi,
+  tenantOwner,
+  type Account,
+  type ApiHarness,
+  type ApiOptions,
+} from '../api/harness.ts';
 import { seedSearchWorld, type SearchWorld } from './world.ts';
 
 export interface ApiSearchWorld {
@@ -43,9 +52,10 @@ export interface SearchApiContext {
 export function withSearchWorld(
   test: TestFn<SearchApiContext>,
   overrides: Record<string, string> | (() => Promise<Record<string, string>>) = {},
+  options: ApiOptions = {},
 ): TestFn<SearchApiContext> {
   test.before(async (t) => {
-    const api = await startApi(typeof overrides === 'function' ? await overrides() : overrides);
+    const api = await startApi(typeof overrides === 'function' ? await overrides() : overrides, options);
     t.context = { api, world: await createApiSearchWorld(api) };
   });
   test.after.always(async (t) => {

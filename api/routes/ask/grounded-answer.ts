@@ -1,24 +1,18 @@
 // A grounded answer, in two steps so that no transaction stays open while a model writes:
-// retrieve() runs hybrid search for the question and numbers the best chunks [1]..[k];
+// retrieve() runs the prepared hybrid search for the question in the caller's transaction;
 // answerFrom() gives them to the answerer as its only context and resolves the answer's
 // citations back to those chunks.
 import type { Citation, ContextRef } from '../../../db/queries/messages.ts';
-import type { SearchFilters } from '../../../db/queries/search/filters.ts';
 import { locationOf, type ChunkHit } from '../../../db/queries/search/hits.ts';
-import { search } from '../../../db/queries/search/retrieve.ts';
 import type { TenantConnection } from '../../../db/with-tenant.ts';
 import type { Answer, Answerer, ConversationTurn } from '../../../rag/answer/answerer.ts';
-import type { Embedder } from '../../../rag/embed/embedder.ts';
+import { runSearch, type PreparedSearch } from '../../../search/service.ts';
 
 export type ContextHit = Omit<ChunkHit, 'score'>;
 
-/** The best `k` chunks for the question, best first: the answer's context. */
-export async function retrieve(
-  tx: TenantConnection,
-  embedder: Embedder,
-  input: { tenantId: string; question: string; k: number; filters?: SearchFilters },
-): Promise<ContextHit[]> {
-  const { results } = await search(tx, embedder, { ...input, query: input.question, mode: 'hybrid' });
+/** The best `k` chunks for the question (already embedded), best first: the answer's context. */
+export async function retrieve(tx: TenantConnection, question: PreparedSearch): Promise<ContextHit[]> {
+  const { results } = await runSearch(tx, question);
   return results.map(({ hit }) => hit);
 }
 

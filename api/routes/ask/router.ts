@@ -1,6 +1,7 @@
-// POST /v1/ask: a grounded answer, in three steps so that no pooled connection waits on the
-// model: (1) in one transaction, the caller's conversation and its messages, and the chunks
-// retrieved for the question; (2) the answer, with no transaction open; (3) in one
+// POST /v1/ask: a grounded answer, in steps so that no pooled connection waits on a model:
+// (0) the question embedded, with no connection held; (1) in one transaction, the caller's
+// conversation and its messages, and the chunks retrieved for the question; (2) the answer,
+// with no transaction open; (3) in one
 // transaction, under a lock on the conversation, the turn appended (question and answer) and
 // the query counted. A failed answer records nothing. If another turn was appended to the
 // conversation meanwhile, the answer (written without it) is refused with a 409.
@@ -8,20 +9,14 @@ import Router from '@koa/router';
 import { findConversation } from '../../../db/queries/conversations.ts';
 import { appendTurn, listMessages, type MessageRow } from '../../../db/queries/messages.ts';
 import { withTenant, type TenantConnection, type TenantContext } from '../../../db/with-tenant.ts';
-import {
-  principalOf,
-  tenantOf,
-  type ApiContext,
-  type ApiContextExtension,
-  type ApiState,
-  type RouteContext,
-} from '../../context.ts';
+import { prepareSearch } from '../../../search/service.ts';
+import { logSearch } from '../../../search/query-log.ts';
+import { searcherOf, type ApiContextExtension, type ApiState, type RouteContext } from '../../context.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { providerErrors } from '../../middleware/provider-errors.ts';
 import { requireTenant } from '../../middleware/require-tenant.ts';
 import { validate } from '../../middleware/validate.ts';
-import { recordQuery } from '../search/record-query.ts';
 import { searchFilters } from '../search/schema.ts';
 import { answerFrom, retrieve } from './grounded-answer.ts';
 import { Ask, type AskResponse } from './schema.ts';
@@ -37,12 +32,6 @@ export function createAskRouter(): Router<ApiState, ApiContextExtension> {
     ask,
   );
   return router;
-}
-
-/** The caller's row-level-security context: the tenant, and the user if a user asks. */
-function contextOf(ctx: ApiContext): TenantContext & { tenantId: string; userId: string | null } {
-  const principal = principalOf(ctx);
-  return { tenantId: tenantOf(ctx).tenantId, userId: principal.kind === 'user' ? principal.userId : null };
 }
 
 const notFound = () => new NotFoundError('Conversation not found');
@@ -62,19 +51,27 @@ async function conversationMessages(
 async function ask(ctx: RouteContext<typeof Ask>) {
   const startedAt = performance.now();
   const { pool, embedder, answerer } = ctx.services;
-  const context = contextOf(ctx);
-  const { tenantId, userId } = context;
+  const searcher = searcherOf(ctx);
+  const { tenantId, userId } = searcher;
+  const context: TenantContext = { tenantId, userId };
   const { question, k, conversationId, filters } = ctx.state.input.body;
 
+  const prepared = await prepareSearch(embedder, {
+    tenantId,
+    query: question,
+    k,
+    mode: 'hybrid',
+    filters: searchFilters(filters),
+  });
   const { messages, hits } = await withTenant(pool, context, async (tx) => ({
     messages: conversationId ? await conversationMessages(tx, userId, conversationId) : [],
-    hits: await retrieve(tx, embedder, { tenantId, question, k, filters: searchFilters(filters) }),
+    hits: await retrieve(tx, prepared),
   }));
   const history = messages.map(({ role, content }) => ({ role, content }));
   const { answer, context: sources, citations } = await answerFrom(answerer, { question, hits, history });
 
   const turn = await withTenant(pool, context, async (tx) => {
-    await recordQuery(ctx, tx, { kind: 'ask', mode: 'hybrid', resultCount: hits.length, startedAt });
+    await logSearch(tx, searcher, { kind: 'ask', mode: 'hybrid', resultCount: hits.length, startedAt });
     if (!conversationId || !userId) return null;
     const current = await conversationMessages(tx, userId, conversationId, { lock: true });
     const last = current.at(-1) ?? null;

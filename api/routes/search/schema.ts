@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DOCUMENT_SOURCES } from '../../../db/queries/documents.ts';
 import { ChunkLocation as ChunkLocationRow } from '../../../db/queries/search/hits.ts';
 import type { SearchFilters } from '../../../db/queries/search/filters.ts';
-import { SEARCH_MODES } from '../../../db/queries/search/retrieve.ts';
+import { SEARCH_MODES } from '../../../contract/search.ts';
 import type { Contract } from '../../openapi/contract.ts';
 import { Timestamp, Uuid } from '../../schemas.ts';
 

@@ -13,7 +13,7 @@
 // planner cannot use it. Dimensions without an index are always searched exactly.
 import { sql, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
-import { toPgVector } from '../../../rag/retrieve/pgvector.ts';
+import { toPgVector } from '../../vector.ts';
 import type { TenantConnection } from '../../with-tenant.ts';
 import { searchableChunks, searchableDocuments, type SearchFilters } from './filters.ts';
 import { ChunkHit, hitColumns } from './hits.ts';
