@@ -7,3 +7,10 @@ export type SearchMode = (typeof SEARCH_MODES)[number];
 
 /** A leg of hybrid search: one way of finding chunks, whose ranked list is fused with the other's. */
 export type SearchLeg = Exclude<SearchMode, 'hybrid'>;
+
+/**
+ * The PostgreSQL text-search configurations a chunk is indexed with (chunks.ts_config):
+ * 'english' stems and drops stopwords, 'simple' keeps each word as written.
+ */
+export const TEXT_SEARCH_CONFIGS = ['english', 'simple'] as const;
+export type TextSearchConfig = (typeof TEXT_SEARCH_CONFIGS)[number];

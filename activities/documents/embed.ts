@@ -1,7 +1,8 @@
 // Embedding, one batch per attempt: takes the version's next chunks that have no vector yet,
 // embeds them (heartbeating during the provider call), and writes the vectors with their model
-// and dimension in one statement. Resuming after a lost worker needs no bookkeeping: the rows
-// already written have their vectors, and only the rest are picked up again.
+// and dimension in one statement. What is embedded is the chunk's indexed text: its contextual
+// header (title and heading) before its content. Resuming after a lost worker needs no
+// bookkeeping: the rows already written have their vectors, and only the rest are picked up again.
 //
 // Every vector is stored with the model and dimension that made it (and the tenant's models in
 // embedding_models), and queries filter by model, so a tenant's older vectors of another model
@@ -11,6 +12,7 @@ import { Context } from '@temporalio/activity';
 import { countVersionChunks, pendingChunks, writeVectors, type VersionCounts } from '../../db/queries/chunks.ts';
 import { updateJobProgress } from '../../db/queries/job-records.ts';
 import { withTenant } from '../../db/with-tenant.ts';
+import { indexedText } from '../../rag/chunk.ts';
 import { whileHeartbeating } from '../heartbeat.ts';
 import { documentScope, versionOf, type DocumentActivityDeps, type VersionStep } from './scope.ts';
 
@@ -27,7 +29,7 @@ export function createEmbedActivities(deps: Pick<DocumentActivityDeps, 'pool' | 
       const vectors = await whileHeartbeating(
         () =>
           embedder.embed(
-            pending.map((chunk) => chunk.content),
+            pending.map((chunk) => indexedText({ header: chunk.header, text: chunk.content })),
             { signal: cancellationSignal },
           ),
         { pending: pending.length },

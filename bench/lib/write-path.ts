@@ -12,15 +12,17 @@ import { insertChunks, pendingChunks, writeVectors, type ChunkInput } from '../.
 import { insertDocument } from '../../db/queries/documents.ts';
 import { withTenant, type TenantContext } from '../../db/with-tenant.ts';
 import { fromPgVector } from '../../db/vector.ts';
+import { TEXT_SEARCH_CONFIGS } from '../../contract/search.ts';
 import { copyBinary, type CopyColumnType } from './copy-binary.ts';
 
 /** Rows per INSERT statement, as activities/documents/chunk.ts writes them. */
 const INSERT_BATCH = 500;
 export const COPY_TABLE = 'bench_chunks_copy';
 
-export interface ProducedChunk extends Required<Omit<ChunkInput, 'page' | 'heading'>> {
+export interface ProducedChunk extends Required<Omit<ChunkInput, 'page' | 'heading' | 'header'>> {
   readonly page: number | null;
   readonly heading: string | null;
+  readonly header: string | null;
   readonly embedding: number[];
   readonly embeddingModel: string;
 }
@@ -34,6 +36,8 @@ const ProducedRow = z.object({
   endOffset: z.number().int(),
   page: z.number().int().nullable(),
   heading: z.string().nullable(),
+  header: z.string().nullable(),
+  tsConfig: z.enum(TEXT_SEARCH_CONFIGS),
   embeddingModel: z.string(),
   embedding: z.string(),
 });
@@ -47,7 +51,8 @@ export async function producedChunks(
   const rows = await withTenant(pool, context, (tx) =>
     tx.any(sql.type(ProducedRow)`
       SELECT document_id AS "documentId", version, ordinal, content, start_offset AS "startOffset",
-             end_offset AS "endOffset", page, heading, embedding_model AS "embeddingModel", embedding::text AS embedding
+             end_offset AS "endOffset", page, heading, header, ts_config AS "tsConfig",
+             embedding_model AS "embeddingModel", embedding::text AS embedding
       FROM chunks WHERE document_id = ANY(${sql.array(documentIds, 'uuid')})
       ORDER BY document_id, ordinal
     `),
@@ -73,6 +78,8 @@ const COPY_COLUMNS: readonly { name: string; type: CopyColumnType }[] = [
   { name: 'end_offset', type: 'int4' },
   { name: 'page', type: 'int4' },
   { name: 'heading', type: 'text' },
+  { name: 'header', type: 'text' },
+  { name: 'ts_config', type: 'text' },
   { name: 'embedding_model', type: 'text' },
   { name: 'embedding', type: 'vector' },
   { name: 'embedding_dims', type: 'int4' },
@@ -104,6 +111,8 @@ export async function copyBaseline(
     chunk.endOffset,
     chunk.page,
     chunk.heading,
+    chunk.header,
+    chunk.tsConfig,
     chunk.embeddingModel,
     chunk.embedding,
     chunk.embedding.length,

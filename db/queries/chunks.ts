@@ -5,6 +5,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { toPgVector } from '../vector.ts';
+import type { TextSearchConfig } from '../../contract/search.ts';
 import type { TenantConnection } from '../with-tenant.ts';
 
 /** A chunk of one version of a document, optionally with its vector. */
@@ -17,6 +18,10 @@ export interface ChunkInput {
   readonly endOffset: number;
   readonly page?: number | null;
   readonly heading?: string | null;
+  /** The document title and nearest heading, indexed and embedded with `content` (rag/chunk.ts). */
+  readonly header?: string | null;
+  /** The text-search configuration `tsv` is built with; 'english' by default. */
+  readonly tsConfig?: TextSearchConfig;
   /** With `embedding`: the model that made it (its dimension is the vector's length). */
   readonly embeddingModel?: string | null;
   readonly embedding?: readonly number[] | null;
@@ -46,27 +51,35 @@ export async function insertChunks(tx: TenantConnection, chunks: readonly ChunkI
         chunk.endOffset,
         chunk.page ?? null,
         chunk.heading ?? null,
+        chunk.header ?? null,
+        chunk.tsConfig ?? 'english',
         embedded ? toPgVector(chunk.embedding) : null,
         embedded ? chunk.embeddingModel : null,
       ];
     }),
-    ['uuid', 'int4', 'int4', 'text', 'int4', 'int4', 'int4', 'text', 'text', 'text'],
+    ['uuid', 'int4', 'int4', 'text', 'int4', 'int4', 'int4', 'text', 'text', 'text', 'text', 'text'],
   );
   const result = await tx.query(sql.unsafe`
     INSERT INTO chunks (tenant_id, document_id, version, ordinal, visibility, owner_user_id, content,
-                        start_offset, end_offset, page, heading, embedding, embedding_model, embedding_dims)
+                        start_offset, end_offset, page, heading, header, ts_config, embedding, embedding_model,
+                        embedding_dims)
     SELECT d.tenant_id, d.id, r.version, r.ordinal, d.visibility, d.owner_user_id, r.content,
-           r.start_offset, r.end_offset, r.page, r.heading, r.embedding::vector, r.embedding_model,
-           vector_dims(r.embedding::vector)
-    FROM ${rows} AS r(document_id, version, ordinal, content, start_offset, end_offset, page, heading,
-                      embedding, embedding_model)
+           r.start_offset, r.end_offset, r.page, r.heading, r.header, r.ts_config, r.embedding::vector,
+           r.embedding_model, vector_dims(r.embedding::vector)
+    FROM ${rows} AS r(document_id, version, ordinal, content, start_offset, end_offset, page, heading, header,
+                      ts_config, embedding, embedding_model)
     JOIN documents d ON d.id = r.document_id
     ON CONFLICT (document_id, version, ordinal) DO NOTHING
   `);
   return result.rowCount;
 }
 
-const PendingChunk = z.object({ id: z.uuid(), ordinal: z.number().int(), content: z.string() });
+const PendingChunk = z.object({
+  id: z.uuid(),
+  ordinal: z.number().int(),
+  content: z.string(),
+  header: z.string().nullable(),
+});
 export type PendingChunk = z.infer<typeof PendingChunk>;
 
 /** The next chunks of a version still without an embedding, in document order. */
@@ -76,7 +89,7 @@ export function pendingChunks(
   limit: number,
 ): Promise<readonly PendingChunk[]> {
   return tx.any(sql.type(PendingChunk)`
-    SELECT id, ordinal, content FROM chunks
+    SELECT id, ordinal, content, header FROM chunks
     WHERE document_id = ${target.documentId} AND version = ${target.version} AND embedding IS NULL
     ORDER BY ordinal
     LIMIT ${limit}

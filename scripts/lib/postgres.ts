@@ -11,6 +11,22 @@ const UNPRIVILEGED_UID = 65534;
 const UNPRIVILEGED_GID = 65534;
 const SUPERUSER = 'postgres';
 
+/**
+ * UTF-8 with PostgreSQL 18's builtin C.UTF-8 provider: Unicode character classes and case
+ * mapping, with the C locale's stable byte order (no libc or ICU collation to change under an
+ * index). LC_CTYPE is C.UTF-8 as well, because the text-search parser still asks libc what a
+ * letter is; under LC_CTYPE=C it counts every non-ASCII character as one, and `“quarterly”`
+ * became a single token with its quotes. (Lexical search no longer depends on it: the indexed
+ * text is normalised by app_search_text, migrations/9_text_normalisation.sql.)
+ */
+const INITDB_LOCALE = [
+  '-E',
+  'UTF8',
+  '--locale-provider=builtin',
+  '--builtin-locale=C.UTF-8',
+  '--locale=C.UTF-8',
+] as const;
+
 export interface LocalPostgres {
   readonly port: number;
   readonly superuserUrl: string;
@@ -72,7 +88,7 @@ export function startPostgres(options: { pgBin: string; baseDir: string; port: n
     try {
       run(
         path.join(pgBin, 'initdb'),
-        ['-D', dataDir, '-U', SUPERUSER, '--pwfile', pwfile, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'],
+        ['-D', dataDir, '-U', SUPERUSER, '--pwfile', pwfile, '--auth=scram-sha-256', ...INITDB_LOCALE],
         'initdb',
       );
     } finally {
