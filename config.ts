@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { TASK_QUEUES } from './workflows/shared.ts';
+import { TASK_QUEUES } from './contract/jobs.ts';
 
 export const projectRoot = path.dirname(fileURLToPath(import.meta.url));
 const localDir = path.join(projectRoot, '.local');

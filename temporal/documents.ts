@@ -4,19 +4,18 @@
 // never has two ingestions at once and a repeated request attaches to the running job.
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
-import { JobKindKey, JobStatusKey, JobSubjectKey, TenantIdKey } from '../workflows/search-attributes.ts';
+import { JobKindKey, JobStatusKey, JobSubjectKey, TenantIdKey } from '../contract/search-attributes.ts';
+import { workflowIdFor, type JobKind } from '../contract/jobs.ts';
 import {
   documentRegisteredUpdate,
   ingestionProgressQuery,
   reembedSubject,
-  workflowIdFor,
   type DocumentDeletionInput,
   type DocumentDeletionResult,
   type DocumentRef,
   type RegistrationReply,
   type IngestionInput,
   type IngestionProgress,
-  type JobKind,
   type ReembedInput,
 } from '../workflows/shared.ts';
 import type { documentDeletionWorkflow, ingestionWorkflow, reembedWorkflow } from '../workflows/index.ts';

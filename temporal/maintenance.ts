@@ -1,15 +1,9 @@
 // Starting the maintenance workflow: on demand (the API) and on a Temporal Schedule that
 // the worker creates at start-up when it is missing.
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { JobKindKey, JobStatusKey, TenantIdKey } from '../workflows/search-attributes.ts';
-import {
-  MAINTENANCE_SCHEDULE_ID,
-  MAINTENANCE_SUBJECT,
-  PLATFORM_TENANT,
-  TASK_QUEUES,
-  workflowIdFor,
-  type MaintenanceInput,
-} from '../workflows/shared.ts';
+import { JobKindKey, JobStatusKey, TenantIdKey } from '../contract/search-attributes.ts';
+import { PLATFORM_TENANT, TASK_QUEUES, workflowIdFor } from '../contract/jobs.ts';
+import { MAINTENANCE_SCHEDULE_ID, MAINTENANCE_SUBJECT, type MaintenanceInput } from '../workflows/shared.ts';
 
 const searchAttributes = [
   { key: TenantIdKey, value: PLATFORM_TENANT },

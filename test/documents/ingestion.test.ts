@@ -4,7 +4,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { withTenant } from '../../db/with-tenant.ts';
 import { ingestionWorkflowId } from '../../temporal/documents.ts';
-import { JobKindKey, JobStatusKey, TenantIdKey } from '../../workflows/search-attributes.ts';
+import { JobKindKey, JobStatusKey, TenantIdKey } from '../../contract/search-attributes.ts';
 import { ingestionProgressQuery } from '../../workflows/shared.ts';
 import { call, tenantOwner } from '../api/harness.ts';
 import { failingFixtures, formatFixtures, readFixture } from '../rag/fixtures.ts';

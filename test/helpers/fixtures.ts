@@ -12,7 +12,7 @@ import { insertConversation } from '../../db/queries/conversations.ts';
 import { appendTurn } from '../../db/queries/messages.ts';
 import { logQuery } from '../../db/queries/query-log.ts';
 import { withTenant, type TenantConnection, type TenantContext } from '../../db/with-tenant.ts';
-import { workflowIdFor, type JobKind, type JobStatus } from '../../workflows/shared.ts';
+import { workflowIdFor, type JobKind, type JobStatus } from '../../contract/jobs.ts';
 
 export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer';
 export type ApiKeyRole = 'admin' | 'member' | 'viewer';
