@@ -15,8 +15,8 @@ import { createDatabasePool } from './db/pool.ts';
 import { isEntryPoint } from './entry-point.ts';
 import { createEmbedder } from './rag/embed/factory.ts';
 import { LocalBlobStore } from './storage/local-blob-store.ts';
-import { createTemporalClient, type TemporalHandle } from './temporal/client.ts';
-import { ensureMaintenanceSchedule } from './temporal/maintenance.ts';
+import { createTemporalClient, type TemporalHandle } from './workflow-client/connection.ts';
+import { ensureMaintenanceSchedule } from './workflow-client/maintenance.ts';
 
 export interface WorkerDeps {
   readonly config: Config;

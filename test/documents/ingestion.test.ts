@@ -3,7 +3,7 @@ import anyTest, { type TestFn } from 'ava';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { withTenant } from '../../db/with-tenant.ts';
-import { ingestionWorkflowId } from '../../temporal/documents.ts';
+import { ingestionWorkflowId } from '../../workflow-client/ingestion-handle.ts';
 import { JobKindKey, JobStatusKey, TenantIdKey } from '../../contract/search-attributes.ts';
 import { ingestionProgressQuery } from '../../workflows/shared.ts';
 import { call, tenantOwner } from '../api/harness.ts';

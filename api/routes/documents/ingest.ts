@@ -20,7 +20,7 @@ import {
 } from '../../../db/queries/documents.ts';
 import type { StagedBlob } from '../../../storage/blob-store.ts';
 import { documentPrefix, originalKey } from '../../../storage/document-keys.ts';
-import { startIngestion } from '../../../temporal/documents.ts';
+import { startIngestion } from '../../../workflow-client/documents.ts';
 import type { DocumentRef, DocumentUpload, IngestionInput, RegistrationReply } from '../../../workflows/shared.ts';
 import { principalOf, tenantOf, type ApiServices, type ApiState } from '../../context.ts';
 import { isTemporalUnavailable, unavailableFrom } from '../../dependency-errors.ts';
