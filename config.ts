@@ -163,6 +163,15 @@ const defaults = {
   MAX_CHUNKS_PER_DOCUMENT: 20_000,
 } satisfies Partial<Record<keyof Config, unknown>>;
 
+/**
+ * Where the API, the worker and their health checks reach Temporal: TEMPORAL_ADDRESS, or else the
+ * embedded dev server on this machine (TEMPORAL_PORT). TEMPORAL_ADDRESS itself has no default,
+ * because unset it tells the launchers to start that dev server.
+ */
+export function temporalAddressOf(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_PORT'>): string {
+  return config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
+}
+
 /** Thrown when the environment holds a setting that does not validate. */
 export class ConfigurationError extends Error {
   constructor(readonly issues: readonly string[]) {
