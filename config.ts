@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { TASK_QUEUES } from './workflows/shared.ts';
+import { TASK_QUEUES } from './contract/jobs.ts';
 
 export const projectRoot = path.dirname(fileURLToPath(import.meta.url));
 const localDir = path.join(projectRoot, '.local');
@@ -162,6 +162,15 @@ const defaults = {
   EXTRACT_CONCURRENCY: 2,
   MAX_CHUNKS_PER_DOCUMENT: 20_000,
 } satisfies Partial<Record<keyof Config, unknown>>;
+
+/**
+ * Where the API, the worker and their health checks reach Temporal: TEMPORAL_ADDRESS, or else the
+ * embedded dev server on this machine (TEMPORAL_PORT). TEMPORAL_ADDRESS itself has no default,
+ * because unset it tells the launchers to start that dev server.
+ */
+export function temporalAddressOf(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_PORT'>): string {
+  return config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
+}
 
 /** Thrown when the environment holds a setting that does not validate. */
 export class ConfigurationError extends Error {

@@ -1,7 +1,8 @@
 // typescript-eslint's type-checked recommended rules for every TypeScript file, with the
 // Temporal SDK's own rules as errors (floating promises, type-only imports); the workflow
 // sandbox rules (no Node builtins, no I/O clients, no process, activities as types only) in
-// workflows/; process.env only in config.ts and tooling. eslint-config-prettier comes last.
+// workflows/ and contract/, which imports nothing of Quarry's; process.env only in config.ts and
+// tooling. eslint-config-prettier comes last.
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
@@ -19,7 +20,49 @@ const processEnv = {
   message: 'Read settings through config.ts (loadConfig), the only reader of process.env.',
 };
 
+const processEnvImports = ['process', 'node:process'].map((name) => ({
+  name,
+  importNames: ['env'],
+  message: processEnv.message,
+}));
+
 const workflowSandbox = 'Workflow code runs in a deterministic sandbox without I/O';
+
+/** What code that runs in the workflow sandbox may not import (workflows/, and contract/ they import). */
+const sandboxImports = {
+  paths: [
+    ...builtinModules.map((name) => ({ name, message: `${workflowSandbox}: no Node builtins.` })),
+    ...['pg', 'slonik', 'pgvector'].map((name) => ({
+      name,
+      message: `${workflowSandbox}: database access belongs in activities.`,
+    })),
+  ],
+  patterns: [
+    { group: ['node:*'], message: `${workflowSandbox}: no Node builtins.` },
+    {
+      group: ['pg/*', 'pg-*', '@slonik/*', 'slonik/*', 'slonik-*'],
+      message: `${workflowSandbox}: database access belongs in activities.`,
+    },
+    {
+      group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'],
+      allowTypeImports: true,
+      message: `${workflowSandbox}: use @temporalio/workflow and @temporalio/common in workflows.`,
+    },
+  ],
+};
+
+const sandboxGlobals = {
+  'no-restricted-globals': [
+    'error',
+    { name: 'process', message: `${workflowSandbox}: no process, and no environment reads.` },
+    { name: 'require', message: `${workflowSandbox}: use ES imports.` },
+  ],
+  'no-restricted-properties': [
+    'error',
+    { ...processEnv, message: `${workflowSandbox}: pass settings in the workflow input.` },
+    { object: 'globalThis', property: 'process', message: `${workflowSandbox}: no process.` },
+  ],
+};
 
 export default defineConfig(
   globalIgnores(['node_modules/', '.local/', 'dist/', 'coverage/', 'bench/results/']),
@@ -67,14 +110,67 @@ export default defineConfig(
     ignores: ENV_READERS,
     rules: {
       'no-restricted-properties': ['error', processEnv],
+      'no-restricted-imports': ['error', { paths: processEnvImports }],
+    },
+  },
+
+  {
+    // The SQL layer sits below the jobs that write it and the API that reads it: it speaks
+    // contract/ and its own row types, and imports none of theirs.
+    name: 'quarry/db-imports-downward',
+    files: ['db/**/*.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: ['process', 'node:process'].map((name) => ({
-            name,
-            importNames: ['env'],
-            message: processEnv.message,
-          })),
+          paths: processEnvImports,
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(api|activities|workflows|workflow-client|rag|search)([/.].*)?$',
+              message:
+                'db/ imports nothing from the API, activities, workflows, the workflow client, rag/ or search/: it takes vectors and returns rows.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+
+  {
+    // rag/ is pure domain code (extractors, chunking, embedders, fusion, answerers): no SQL layer,
+    // no API, no orchestration. The search service (search/) is what joins it to db/.
+    name: 'quarry/rag-is-pure',
+    files: ['rag/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: processEnvImports,
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(api|activities|workflows|workflow-client|db|search)([/.].*)?$',
+              message: 'rag/ is pure domain code: it imports nothing from db/, search/, the API or the orchestration.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+
+  {
+    name: 'quarry/search-below-api',
+    files: ['search/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: processEnvImports,
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(api|activities|workflows|workflow-client)([/.].*)?$',
+              message: 'search/ sits below the API and the workflows that call it.',
+            },
+          ],
         },
       ],
     },
@@ -87,19 +183,9 @@ export default defineConfig(
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            ...builtinModules.map((name) => ({ name, message: `${workflowSandbox}: no Node builtins.` })),
-            ...['pg', 'slonik', 'pgvector'].map((name) => ({
-              name,
-              message: `${workflowSandbox}: database access belongs in activities.`,
-            })),
-          ],
+          paths: sandboxImports.paths,
           patterns: [
-            { group: ['node:*'], message: `${workflowSandbox}: no Node builtins.` },
-            {
-              group: ['pg/*', 'pg-*', '@slonik/*', 'slonik/*', 'slonik-*'],
-              message: `${workflowSandbox}: database access belongs in activities.`,
-            },
+            ...sandboxImports.patterns,
             {
               // The failure catalogue alone is a value workflows share with activities.
               regex: '^(\\.\\./)+activities(?!/failure-types\\.ts$)([/.-].*)?$',
@@ -112,24 +198,30 @@ export default defineConfig(
               allowTypeImports: true,
               message: `${workflowSandbox}: only types may come from db/, api/ and config.ts.`,
             },
-            {
-              group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'],
-              allowTypeImports: true,
-              message: `${workflowSandbox}: use @temporalio/workflow and @temporalio/common in workflows.`,
-            },
           ],
         },
       ],
-      'no-restricted-globals': [
+      ...sandboxGlobals,
+    },
+  },
+
+  {
+    // contract/ is the vocabulary db/, config.ts, workflows/ and the workflow client share: it
+    // imports nothing of theirs (a leaf), and runs in the workflow sandbox.
+    name: 'quarry/contract-is-a-leaf',
+    files: ['contract/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
         'error',
-        { name: 'process', message: `${workflowSandbox}: no process, and no environment reads.` },
-        { name: 'require', message: `${workflowSandbox}: use ES imports.` },
+        {
+          paths: sandboxImports.paths,
+          patterns: [
+            ...sandboxImports.patterns,
+            { regex: '^\\.\\./', message: 'contract/ is a leaf: it imports nothing of the rest of Quarry.' },
+          ],
+        },
       ],
-      'no-restricted-properties': [
-        'error',
-        { ...processEnv, message: `${workflowSandbox}: pass settings in the workflow input.` },
-        { object: 'globalThis', property: 'process', message: `${workflowSandbox}: no process.` },
-      ],
+      ...sandboxGlobals,
     },
   },
 

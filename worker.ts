@@ -10,13 +10,13 @@ import { heartbeatInterceptor } from './activities/heartbeat.ts';
 import { jobEventsInterceptor } from './activities/jobs/interceptor.ts';
 import { priorFailureFromTemporal } from './activities/jobs/late-attempts.ts';
 import { createJobRecorder } from './activities/jobs/recorder.ts';
-import { loadConfig, type Config } from './config.ts';
+import { loadConfig, temporalAddressOf, type Config } from './config.ts';
 import { createDatabasePool } from './db/pool.ts';
 import { isEntryPoint } from './entry-point.ts';
 import { createEmbedder } from './rag/embed/factory.ts';
 import { LocalBlobStore } from './storage/local-blob-store.ts';
-import { createTemporalClient, type TemporalHandle } from './temporal/client.ts';
-import { ensureMaintenanceSchedule } from './temporal/maintenance.ts';
+import { createTemporalClient, type TemporalHandle } from './workflow-client/connection.ts';
+import { ensureMaintenanceSchedule } from './workflow-client/maintenance.ts';
 
 export interface WorkerDeps {
   readonly config: Config;
@@ -125,7 +125,7 @@ export interface RunningWorker {
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set');
   const pool = await createDatabasePool(config.DATABASE_URL, { maxPoolSize: config.DATABASE_POOL_SIZE });
-  const address = config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const address = temporalAddressOf(config);
   const connection = await NativeConnection.connect({ address });
   const temporal = await createTemporalClient(config);
 

@@ -2,7 +2,7 @@
 // transaction. The actor (user or API key) and the request id come from the request.
 import { insertAuditEntry } from '../db/queries/audit-log.ts';
 import type { TenantConnection } from '../db/with-tenant.ts';
-import type { ApiState } from './context.ts';
+import { apiKeyIdOf, userIdOf, type ApiState } from './context.ts';
 
 export interface AuditAction {
   readonly action: string;
@@ -18,8 +18,8 @@ export function audit(ctx: { state: ApiState }, tx: TenantConnection, entry: Aud
   const principal = ctx.state.auth;
   return insertAuditEntry(tx, {
     tenantId: entry.tenantId,
-    actorUserId: entry.actorUserId ?? (principal?.kind === 'user' ? principal.userId : null),
-    actorApiKey: principal?.kind === 'apiKey' ? principal.apiKeyId : null,
+    actorUserId: entry.actorUserId ?? userIdOf(principal),
+    actorApiKey: apiKeyIdOf(principal),
     action: entry.action,
     targetType: entry.target?.type ?? null,
     targetId: entry.target?.id ?? null,

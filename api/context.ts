@@ -107,6 +107,16 @@ export function principalOf(ctx: { state: ApiState }): Principal {
   return ctx.state.auth;
 }
 
+/** The user a caller acts as: null for an API key, and before authenticate(). */
+export function userIdOf(principal: Principal | undefined): string | null {
+  return principal?.kind === 'user' ? principal.userId : null;
+}
+
+/** The API key a caller holds: null for a signed-in user, and before authenticate(). */
+export function apiKeyIdOf(principal: Principal | undefined): string | null {
+  return principal?.kind === 'apiKey' ? principal.apiKeyId : null;
+}
+
 /** The signed-in user; authenticate() (which admits users only by default) must run first. */
 export function userOf(ctx: { state: ApiState }): UserPrincipal {
   const principal = principalOf(ctx);
@@ -132,7 +142,7 @@ export function searcherOf(ctx: { state: ApiState }): Searcher {
   const principal = principalOf(ctx);
   return {
     tenantId: tenantOf(ctx).tenantId,
-    userId: principal.kind === 'user' ? principal.userId : null,
-    apiKeyId: principal.kind === 'apiKey' ? principal.apiKeyId : null,
+    userId: userIdOf(principal),
+    apiKeyId: apiKeyIdOf(principal),
   };
 }

@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../config.ts';
 import { isEntryPoint } from '../entry-point.ts';
 import { createDatabasePool } from '../db/pool.ts';
-import { API_CALL_ATTEMPTS, createTemporalClient } from '../temporal/client.ts';
+import { API_CALL_ATTEMPTS, createTemporalClient } from '../workflow-client/connection.ts';
 import { createApp } from './app.ts';
 
 /** How long requests in flight may take to finish once shutdown starts. */

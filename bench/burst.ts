@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, projectRoot } from '../config.ts';
 import { createDatabasePool } from '../db/pool.ts';
-import { createTemporalClient } from '../temporal/client.ts';
+import { createTemporalClient } from '../workflow-client/connection.ts';
 import { startApiProcess } from '../test/helpers/api-process.ts';
 import { startBenchStack } from './lib/bench-stack.ts';
 import { machine, ratio, seconds, writeResults } from './lib/results.ts';

@@ -5,7 +5,7 @@
 // Exit code 0 when healthy, 1 when not, with one line saying why.
 import os from 'node:os';
 import { Connection } from '@temporalio/client';
-import { loadConfig, type Config } from '../config.ts';
+import { loadConfig, temporalAddressOf, type Config } from '../config.ts';
 
 async function api(config: Config): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${config.API_PORT}/healthz`, { signal: AbortSignal.timeout(4_000) });
@@ -15,7 +15,7 @@ async function api(config: Config): Promise<string> {
 
 async function worker(config: Config): Promise<string> {
   const connection = await Connection.connect({
-    address: config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    address: temporalAddressOf(config),
     connectTimeout: 4_000,
   });
   try {

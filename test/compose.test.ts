@@ -16,7 +16,7 @@ import {
   SearchAttributeConflictError,
 } from '../scripts/lib/search-attributes.ts';
 import { planMigration, SEARCH_ATTRIBUTES_FLAG } from '../scripts/migrate.ts';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTES } from '../contract/search-attributes.ts';
 import { testConfig } from './helpers/stack.ts';
 
 interface Service {

@@ -1,5 +1,6 @@
-// Proves the lint rules of eslint.config.js that keep workflows deterministic and settings in
-// config.ts: probe sources are linted in memory under the paths they would have.
+// Proves the lint rules of eslint.config.js that keep workflows deterministic, contract/ a leaf,
+// db/ below the layers that use it, and settings in config.ts: probe sources are linted in
+// memory under the paths they would have.
 import test from 'ava';
 import { ESLint, type Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
@@ -74,6 +75,59 @@ test('rejects process.env outside config.ts, scripts, tests and benchmarks', asy
   for (const allowed of ['config.ts', 'scripts/probe.ts', 'test/probe.ts', 'bench/probe.ts']) {
     t.deepEqual(await lint(allowed, code), [], allowed);
   }
+});
+
+test('rejects an import of the rest of Quarry, a node builtin or process in contract/', async (t) => {
+  for (const source of ['../config.ts', '../db/queries/documents.ts', '../workflows/shared.ts', 'node:fs', 'pg']) {
+    const code = `import * as probe from '${source}';\nexport const value = probe;\n`;
+    t.deepEqual(errors(await lint('contract/probe.ts', code)), ['no-restricted-imports'], source);
+  }
+  t.deepEqual(errors(await lint('contract/probe.ts', 'export const pid = process.pid;\n')), ['no-restricted-globals']);
+  const leaf =
+    "import { defineSearchAttributeKey } from '@temporalio/common';\nexport const key = defineSearchAttributeKey;\n";
+  t.deepEqual(await lint('contract/probe.ts', leaf), []);
+});
+
+test('rejects an import of the API, activities, workflows, the workflow client, rag/ or search/ in db/', async (t) => {
+  for (const source of [
+    '../../api/errors.ts',
+    '../../activities/index.ts',
+    '../../workflows/shared.ts',
+    '../../workflow-client/documents.ts',
+    '../../rag/embed/embedder.ts',
+    '../../search/service.ts',
+  ]) {
+    const code = `import * as probe from '${source}';\nexport const value = probe;\n`;
+    t.deepEqual(errors(await lint('db/queries/probe.ts', code)), ['no-restricted-imports'], source);
+  }
+  t.deepEqual(errors(await lint('db/probe.ts', "import { env } from 'node:process';\nexport const e = env;\n")), [
+    'no-restricted-imports',
+  ]);
+  const downward = "import { JOB_KINDS } from '../../contract/jobs.ts';\nexport const kinds = JOB_KINDS;\n";
+  t.deepEqual(await lint('db/queries/probe.ts', downward), []);
+});
+
+test('keeps rag/ pure and search/ below the API', async (t) => {
+  for (const source of [
+    '../../db/vector.ts',
+    '../../search/service.ts',
+    '../../api/errors.ts',
+    '../../workflows/shared.ts',
+  ]) {
+    const code = `import * as probe from '${source}';\nexport const value = probe;\n`;
+    t.deepEqual(errors(await lint('rag/embed/probe.ts', code)), ['no-restricted-imports'], source);
+  }
+  for (const source of ['../api/context.ts', '../activities/index.ts', '../workflows/shared.ts']) {
+    const code = `import * as probe from '${source}';\nexport const value = probe;\n`;
+    t.deepEqual(errors(await lint('search/probe.ts', code)), ['no-restricted-imports'], source);
+  }
+  const allowed =
+    "import { denseSearch } from '../db/queries/search/dense.ts';\n" +
+    "import { reciprocalRankFusion } from '../rag/retrieve/rrf.ts';\n" +
+    'export const parts = [denseSearch, reciprocalRankFusion];\n';
+  t.deepEqual(await lint('search/probe.ts', allowed), []);
+  const sibling = "import { RagError } from '../errors.ts';\nexport const e = RagError;\n";
+  t.deepEqual(await lint('rag/embed/probe.ts', sibling), []);
 });
 
 test('requires type-only imports for names used only as types', async (t) => {

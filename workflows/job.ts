@@ -13,8 +13,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { bookkeeping } from './activity-options.ts';
-import { JobKindKey, JobStatusKey, JobSubjectKey, TenantIdKey } from './search-attributes.ts';
-import { PLATFORM_TENANT, type JobKind, type JobRef, type JobStatus } from './shared.ts';
+import { JobKindKey, JobStatusKey, JobSubjectKey, TenantIdKey } from '../contract/search-attributes.ts';
+import { PLATFORM_TENANT, type JobKind, type JobRef, type JobStatus } from '../contract/jobs.ts';
 
 const { jobStarted, jobFinished } = proxyActivities<Activities>(bookkeeping);
 

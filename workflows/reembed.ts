@@ -12,13 +12,8 @@ import type { Activities } from '../activities/index.ts';
 import { databaseStep } from './activity-options.ts';
 import { ingestionWorkflow } from './ingestion.ts';
 import { runJob } from './job.ts';
-import {
-  reembedSubject,
-  workflowIdFor,
-  type ReembedInput,
-  type ReembedProgress,
-  type ReembedResult,
-} from './shared.ts';
+import { workflowIdFor } from '../contract/jobs.ts';
+import { reembedSubject, type ReembedInput, type ReembedProgress, type ReembedResult } from './shared.ts';
 
 const { listDocumentsToReembed } = proxyActivities<Activities>(databaseStep);
 

@@ -1,47 +1,8 @@
-// Definitions shared by workflows, the worker and the API: task queues, job kinds,
-// workflow-id derivation, and the input and result types of each workflow.
-// Signals, updates and queries are defined here once, at module level.
+// Definitions shared by the workflows, their activities and the workflow client: the input and
+// result types of each workflow, and its updates and queries, defined here once at module level.
+// Task queues, job kinds and statuses are contract/jobs.ts.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { DocumentVisibility, NewDocument } from '../db/queries/documents.ts';
-
-/**
- * Ingestion has a queue of its own: extraction and embedding are CPU- and provider-bound and
- * come in bursts, so ingestion workers scale (and are throttled) apart from the platform's
- * small bookkeeping jobs, which a burst of uploads must never hold up.
- */
-export const TASK_QUEUES = {
-  platform: 'quarry-platform',
-  ingestion: 'quarry-ingestion',
-} as const;
-
-export const JOB_KINDS = ['maintenance', 'ingestion', 'document-deletion', 'reembed'] as const;
-export type JobKind = (typeof JOB_KINDS)[number];
-
-export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-/** Search-attribute value for jobs that belong to the platform rather than a tenant. */
-export const PLATFORM_TENANT = 'platform';
-
-/**
- * Workflow ids are derived from the subject, so that a repeated request attaches to the
- * running job instead of starting a second one: `<kind>:<tenant|platform>:<subject>`.
- */
-export function workflowIdFor(kind: JobKind, tenantId: string | null, subject: string): string {
-  return `${kind}:${tenantId ?? PLATFORM_TENANT}:${subject}`;
-}
-
-/** What every job activity receives, so that its events land on the right job row. */
-export interface JobRef {
-  readonly tenantId: string | null;
-  /**
-   * The user a job about a private subject (a private document) is private to: its row and
-   * events are theirs alone, and are written in their context. Absent for the tenant's jobs.
-   */
-  readonly privateTo?: string | null;
-  readonly workflowId: string;
-  readonly runId: string;
-}
+import type { DocumentSource, DocumentVisibility } from '../contract/documents.ts';
 
 export const MAINTENANCE_SCHEDULE_ID = 'quarry-maintenance';
 export const MAINTENANCE_SUBJECT = 'cleanup';
@@ -79,12 +40,29 @@ export function jobPrivacyOf(document: DocumentRef): string | null {
   return document.visibility === 'private' ? document.ownerUserId : null;
 }
 
+/** What the uploader said about a new document, and where its bytes are. */
+export interface DocumentUpload {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly ownerUserId: string;
+  readonly visibility: DocumentVisibility;
+  readonly title: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly source: DocumentSource;
+  readonly filename: string | null;
+  readonly mimeType: string | null;
+  readonly byteSize: number;
+  readonly contentSha256: string;
+  readonly blobKey: string;
+}
+
 export interface IngestionInput {
   readonly document: DocumentRef;
   /** The version this run builds: 1 for an upload, latest + 1 for a reprocess. */
   readonly version: number;
   /** What the uploader said about a new document (version 1); null when reprocessing. */
-  readonly upload: NewDocument | null;
+  readonly upload: DocumentUpload | null;
   readonly requestedBy: string | null;
   /** How soon a silent step counts as lost (its worker died); tests shorten it. */
   readonly heartbeatTimeoutSeconds?: number;

@@ -4,8 +4,9 @@
 import { deleteDocumentRow } from '../../db/queries/documents.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import { documentPrefix } from '../../storage/document-keys.ts';
-import { cancelIngestion } from '../../temporal/documents.ts';
-import type { DocumentRef, JobRef } from '../../workflows/shared.ts';
+import { cancelIngestion } from '../../workflow-client/ingestion-handle.ts';
+import type { JobRef } from '../../contract/jobs.ts';
+import type { DocumentRef } from '../../workflows/shared.ts';
 import { whileHeartbeating } from '../heartbeat.ts';
 import { documentScope, type DocumentActivityDeps } from './scope.ts';
 

@@ -5,7 +5,8 @@
 import { listDocumentsToReembed, type DocumentToReembed } from '../../db/queries/documents.ts';
 import { updateJobProgress } from '../../db/queries/job-records.ts';
 import { withTenant } from '../../db/with-tenant.ts';
-import type { EmbeddingTarget, JobRef, ReembedProgress } from '../../workflows/shared.ts';
+import type { JobRef } from '../../contract/jobs.ts';
+import type { EmbeddingTarget, ReembedProgress } from '../../workflows/shared.ts';
 import { FailureType, permanentFailure } from '../failure-types.ts';
 import type { DocumentActivityDeps } from './scope.ts';
 

@@ -8,17 +8,16 @@ import {
   insertDocument,
   startVersion,
   unknownDocumentIds,
-  type NewDocument,
 } from '../../db/queries/documents.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import { documentPrefix } from '../../storage/document-keys.ts';
-import type { DocumentRegistration } from '../../workflows/shared.ts';
+import type { DocumentRegistration, DocumentUpload } from '../../workflows/shared.ts';
 import { FailureType, permanentFailure } from '../failure-types.ts';
 import { documentGone, documentScope, type DocumentActivityDeps, type VersionStep } from './scope.ts';
 
 export interface RegisterInput extends VersionStep {
-  /** The new document's row (version 1), or null for a reprocess of a stored one. */
-  readonly upload: NewDocument | null;
+  /** What the uploader said about the new document (version 1), or null for a reprocess of a stored one. */
+  readonly upload: DocumentUpload | null;
 }
 
 export function createRegisterActivities({ pool, blobs }: Pick<DocumentActivityDeps, 'pool' | 'blobs'>) {

@@ -9,7 +9,8 @@ import type { TenantContext } from '../../db/with-tenant.ts';
 import type { Embedder } from '../../rag/embed/embedder.ts';
 import type { SandboxConfig } from '../../rag/extract/sandbox.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import type { DocumentRef, JobRef } from '../../workflows/shared.ts';
+import type { JobRef } from '../../contract/jobs.ts';
+import type { DocumentRef } from '../../workflows/shared.ts';
 import { FailureType, permanentFailure } from '../failure-types.ts';
 
 export interface DocumentActivityDeps {

@@ -3,7 +3,7 @@
 import type { DatabasePool } from 'slonik';
 import { finishJob, insertJobEvent, upsertRunningJob } from '../../db/queries/job-records.ts';
 import { withTenant } from '../../db/with-tenant.ts';
-import type { JobKind, JobRef } from '../../workflows/shared.ts';
+import type { JobKind, JobRef } from '../../contract/jobs.ts';
 import { scopeOf } from './recorder.ts';
 
 export interface JobStartedInput {

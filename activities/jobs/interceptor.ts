@@ -5,7 +5,7 @@
 // single input object carries `job`.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { JobRef } from '../../workflows/shared.ts';
+import type { JobRef } from '../../contract/jobs.ts';
 import { BOOKKEEPING_ACTIVITIES } from './index.ts';
 import type { PriorFailureLookup } from './late-attempts.ts';
 import type { JobRecorder } from './recorder.ts';

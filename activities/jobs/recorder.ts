@@ -9,7 +9,7 @@ import {
   type JobEventInput,
 } from '../../db/queries/job-records.ts';
 import { withTenant, type TenantContext } from '../../db/with-tenant.ts';
-import type { JobRef } from '../../workflows/shared.ts';
+import type { JobRef } from '../../contract/jobs.ts';
 import { lateEvents, unaccountedAttempts, type PriorFailure } from './late-attempts.ts';
 
 export function scopeOf(job: JobRef): TenantContext {

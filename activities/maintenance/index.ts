@@ -10,7 +10,7 @@ import { finishJob, insertJobEvent, listUnfinishedJobs } from '../../db/queries/
 import { withTenant } from '../../db/with-tenant.ts';
 import type { Config } from '../../config.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import type { JobRef, JobStatus } from '../../workflows/shared.ts';
+import type { JobRef, JobStatus } from '../../contract/jobs.ts';
 import { scopeOf } from '../jobs/recorder.ts';
 import { createOrphanBlobSweep } from './orphan-blobs.ts';
 

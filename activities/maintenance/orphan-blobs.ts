@@ -8,7 +8,7 @@ import { unknownDocumentIds } from '../../db/queries/documents.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { DOCUMENTS_ROOT, documentPrefix } from '../../storage/document-keys.ts';
-import { workflowIdFor, type JobRef } from '../../workflows/shared.ts';
+import { workflowIdFor, type JobRef } from '../../contract/jobs.ts';
 
 export interface SweepInput {
   readonly job: JobRef;

@@ -3,7 +3,7 @@
 // One structured line is logged per request once the response has gone out, so it shows
 // the final status even when the error handler (mounted outside) produced the response.
 import { randomUUID } from 'node:crypto';
-import type { AppMiddleware } from '../context.ts';
+import { apiKeyIdOf, userIdOf, type AppMiddleware } from '../context.ts';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -27,8 +27,8 @@ export function requestContext(): AppMiddleware {
           path: ctx.path,
           status,
           durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-          userId: auth?.kind === 'user' ? auth.userId : undefined,
-          apiKeyId: auth?.kind === 'apiKey' ? auth.apiKeyId : undefined,
+          userId: userIdOf(auth) ?? undefined,
+          apiKeyId: apiKeyIdOf(auth) ?? undefined,
           aborted: !ctx.res.writableFinished,
         },
         'request',

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { withTenant } from '../../db/with-tenant.ts';
-import { ingestionWorkflowId } from '../../temporal/documents.ts';
+import { ingestionWorkflowId } from '../../workflow-client/ingestion-handle.ts';
 import { call } from '../../test/api/harness.ts';
 import { chunkText, createCorpusModel, seededRandom } from './corpus.ts';
 

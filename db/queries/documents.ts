@@ -3,15 +3,18 @@
 // security decides what is visible: the tenant's shared documents, and the caller's private ones.
 import { sql } from 'slonik';
 import { z } from 'zod';
+import {
+  DOCUMENT_SOURCES,
+  DOCUMENT_VISIBILITIES,
+  type DocumentSource,
+  type DocumentVisibility,
+} from '../../contract/documents.ts';
 import type { TenantConnection } from '../with-tenant.ts';
 import { selectPage, type Page, type PageCursor } from './pagination.ts';
 
 export const DOCUMENT_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
-export const DOCUMENT_VISIBILITIES = ['tenant', 'private'] as const;
-export type DocumentVisibility = (typeof DOCUMENT_VISIBILITIES)[number];
-export const DOCUMENT_SOURCES = ['upload', 'text', 'gmail'] as const;
-export type DocumentSource = (typeof DOCUMENT_SOURCES)[number];
+// The columns' vocabulary, which document jobs speak too, is contract/documents.ts.
 
 export const DocumentRow = z.object({
   id: z.uuid(),

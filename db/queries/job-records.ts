@@ -4,7 +4,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TenantConnection } from '../with-tenant.ts';
-import type { JobKind, JobRef, JobStatus } from '../../workflows/shared.ts';
+import type { JobKind, JobRef, JobStatus } from '../../contract/jobs.ts';
 
 export type JobEventStatus = 'started' | 'completed' | 'failed' | 'retrying' | 'cancelled' | 'info';
 

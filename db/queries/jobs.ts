@@ -6,7 +6,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TenantConnection } from '../with-tenant.ts';
-import { JOB_STATUSES, type JobStatus } from '../../workflows/shared.ts';
+import { JOB_STATUSES, type JobStatus } from '../../contract/jobs.ts';
 import { selectPage, type Page, type PageCursor } from './pagination.ts';
 
 export const JobRow = z.object({

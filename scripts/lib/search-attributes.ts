@@ -1,4 +1,4 @@
-// Registers the platform's custom search attributes (workflows/search-attributes.ts) on a
+// Registers the platform's custom search attributes (contract/search-attributes.ts) on a
 // Temporal namespace of a running cluster, creating the namespace first when it is missing.
 // The local dev server gets them at start instead (scripts/lib/temporal.ts). Safe to run
 // twice: attributes already registered with the same type are left alone.
@@ -7,7 +7,7 @@ import { SearchAttributeType } from '@temporalio/common';
 // Not in the package index: the SDK exports this encoder for registering search attributes.
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTES } from '../../contract/search-attributes.ts';
 
 /** The type names of `temporal operator search-attribute create`, as SEARCH_ATTRIBUTES uses them. */
 const TYPE_BY_CLI_NAME = {

@@ -12,7 +12,7 @@ import type { Config } from '../../config.ts';
 import { createApp, type ApiApp } from '../../api/app.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import type { Embedder } from '../../rag/embed/embedder.ts';
-import { createTemporalClient, type TemporalHandle } from '../../temporal/client.ts';
+import { createTemporalClient, type TemporalHandle } from '../../workflow-client/connection.ts';
 import { appPool, ownerPool, testConfig } from '../helpers/stack.ts';
 
 export interface ApiHarness {

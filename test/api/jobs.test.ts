@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
-import { MAINTENANCE_SUBJECT, workflowIdFor } from '../../workflows/shared.ts';
+import { workflowIdFor } from '../../contract/jobs.ts';
+import { MAINTENANCE_SUBJECT } from '../../workflows/shared.ts';
 import { postText, settled, startDocuments } from '../documents/harness.ts';
 import {
   addMember,

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { createApp } from '../../api/app.ts';
 import { createDatabasePool } from '../../db/pool.ts';
 import { withTenant } from '../../db/with-tenant.ts';
-import { API_CALL_ATTEMPTS, createTemporalClient, type TemporalHandle } from '../../temporal/client.ts';
+import { API_CALL_ATTEMPTS, createTemporalClient, type TemporalHandle } from '../../workflow-client/connection.ts';
 import {
   documentSettings,
   filesBelow,

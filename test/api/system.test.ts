@@ -1,7 +1,7 @@
 import anyTest, { type TestFn } from 'ava';
 import pino from 'pino';
 import { createApp } from '../../api/app.ts';
-import { createTemporalClient } from '../../temporal/client.ts';
+import { createTemporalClient } from '../../workflow-client/connection.ts';
 import { appPool, testConfig } from '../helpers/stack.ts';
 import { call, serve, type ApiTestContext, withApi } from './harness.ts';
 

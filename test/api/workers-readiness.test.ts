@@ -5,7 +5,7 @@
 import anyTest, { type TestFn } from 'ava';
 import pino from 'pino';
 import { createApp } from '../../api/app.ts';
-import { createTemporalClient } from '../../temporal/client.ts';
+import { createTemporalClient } from '../../workflow-client/connection.ts';
 import { createPlatformWorker } from '../../worker.ts';
 import { documentSettings, startIngestionWorker } from '../documents/harness.ts';
 import { appPool, testConfig, uniqueTaskQueue } from '../helpers/stack.ts';

@@ -10,7 +10,7 @@ import type { TestFn } from 'ava';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { withTenant } from '../../db/with-tenant.ts';
-import { ingestionWorkflowId } from '../../temporal/documents.ts';
+import { ingestionWorkflowId } from '../../workflow-client/ingestion-handle.ts';
 import { createIngestionWorker } from '../../worker.ts';
 import { call, startApi, type Account, type ApiHarness, type Reply } from '../api/harness.ts';
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts';

@@ -6,7 +6,7 @@ import anyTest, { type TestFn } from 'ava';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { withTenant } from '../../db/with-tenant.ts';
-import { ingestionWorkflowId } from '../../temporal/documents.ts';
+import { ingestionWorkflowId } from '../../workflow-client/ingestion-handle.ts';
 import { call, tenantOwner, type Account } from '../api/harness.ts';
 import { OpenAIStandIn } from '../stubs/openai-server.ts';
 import {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { ingestionWorkflowId } from '../../temporal/documents.ts';
+import { ingestionWorkflowId } from '../../workflow-client/ingestion-handle.ts';
 import { call, startApi, tenantOwner } from '../api/harness.ts';
 import { testConfig } from '../helpers/stack.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';

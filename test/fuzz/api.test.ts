@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { withTenant } from '../../db/with-tenant.ts';
-import { ingestionWorkflowId } from '../../temporal/documents.ts';
+import { ingestionWorkflowId } from '../../workflow-client/ingestion-handle.ts';
 import { createPlatformWorker } from '../../worker.ts';
 import { addMember, call, signUp, tenantOwner, type Account } from '../api/harness.ts';
 import { documentSettings, postText, startIngestionWorker, type RunningWorker } from '../documents/harness.ts';

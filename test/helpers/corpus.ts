@@ -6,7 +6,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { insertChunks, type ChunkInput } from '../../db/queries/chunks.ts';
-import { activateVersion, insertDocument, type DocumentSource } from '../../db/queries/documents.ts';
+import type { DocumentSource } from '../../contract/documents.ts';
+import { activateVersion, insertDocument } from '../../db/queries/documents.ts';
 import type { TenantConnection } from '../../db/with-tenant.ts';
 import type { Embedder } from '../../rag/embed/embedder.ts';
 

@@ -8,13 +8,14 @@ import { sql, type DatabasePool, type FragmentSqlToken, type QuerySqlToken } fro
 import { z } from 'zod';
 import type { ApiKeyRole } from '../../db/queries/api-keys.ts';
 import { insertChunks, recordEmbeddingModels } from '../../db/queries/chunks.ts';
-import { insertDocument, type DocumentVisibility } from '../../db/queries/documents.ts';
+import type { DocumentVisibility } from '../../contract/documents.ts';
+import { insertDocument } from '../../db/queries/documents.ts';
 import { insertConversation } from '../../db/queries/conversations.ts';
 import { appendTurn } from '../../db/queries/messages.ts';
 import type { TenantRole } from '../../db/queries/memberships.ts';
 import { logQuery } from '../../db/queries/query-log.ts';
 import { withTenant, type TenantConnection, type TenantContext } from '../../db/with-tenant.ts';
-import { workflowIdFor, type JobKind, type JobStatus } from '../../workflows/shared.ts';
+import { workflowIdFor, type JobKind, type JobStatus } from '../../contract/jobs.ts';
 
 const IdRow = z.object({ id: z.uuid() });
 const SerialRow = z.object({ id: z.number().int() });

@@ -4,7 +4,7 @@ import { NativeConnection, type ActivityInterceptorsFactory, type Worker } from 
 import pino from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { Config } from '../../config.ts';
-import { createTemporalClient, type TemporalHandle } from '../../temporal/client.ts';
+import { createTemporalClient, type TemporalHandle } from '../../workflow-client/connection.ts';
 import type { WorkerDeps } from '../../worker.ts';
 import { createDatabasePool } from '../../db/pool.ts';
 import { testConfig, workflowBundlePath } from './stack.ts';

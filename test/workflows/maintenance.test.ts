@@ -4,11 +4,12 @@ import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { upsertRunningJob } from '../../db/queries/job-records.ts';
 import { withTenant, type TenantContext } from '../../db/with-tenant.ts';
-import type { TemporalHandle } from '../../temporal/client.ts';
-import { ensureMaintenanceSchedule, startMaintenanceJob } from '../../temporal/maintenance.ts';
+import type { TemporalHandle } from '../../workflow-client/connection.ts';
+import { ensureMaintenanceSchedule, startMaintenanceJob } from '../../workflow-client/maintenance.ts';
 import { createPlatformWorker } from '../../worker.ts';
-import { JobKindKey, JobStatusKey, TenantIdKey } from '../../workflows/search-attributes.ts';
-import { MAINTENANCE_SCHEDULE_ID, type JobRef, type MaintenanceResult } from '../../workflows/shared.ts';
+import { JobKindKey, JobStatusKey, TenantIdKey } from '../../contract/search-attributes.ts';
+import type { JobRef } from '../../contract/jobs.ts';
+import { MAINTENANCE_SCHEDULE_ID, type MaintenanceResult } from '../../workflows/shared.ts';
 import { uniqueTaskQueue } from '../helpers/stack.ts';
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts';
 

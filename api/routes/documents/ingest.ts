@@ -11,18 +11,12 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   isGrpcDeadlineError,
 } from '@temporalio/client';
-import {
-  findDocument,
-  findDocumentByContent,
-  type DocumentRow,
-  type DocumentSource,
-  type DocumentVisibility,
-  type NewDocument,
-} from '../../../db/queries/documents.ts';
+import type { DocumentSource, DocumentVisibility } from '../../../contract/documents.ts';
+import { findDocument, findDocumentByContent, type DocumentRow } from '../../../db/queries/documents.ts';
 import type { StagedBlob } from '../../../storage/blob-store.ts';
 import { documentPrefix, originalKey } from '../../../storage/document-keys.ts';
-import { startIngestion } from '../../../temporal/documents.ts';
-import type { DocumentRef, RegistrationReply, IngestionInput } from '../../../workflows/shared.ts';
+import { startIngestion } from '../../../workflow-client/documents.ts';
+import type { DocumentRef, DocumentUpload, IngestionInput, RegistrationReply } from '../../../workflows/shared.ts';
 import { principalOf, tenantOf, type ApiServices, type ApiState } from '../../context.ts';
 import { isTemporalUnavailable, unavailableFrom } from '../../dependency-errors.ts';
 import { BadRequestError, ConflictError, ServiceUnavailableError, ValidationError } from '../../errors.ts';
@@ -216,7 +210,7 @@ export async function ingest(
     return { status: 200, document: (prior ?? existing)! };
   }
 
-  const upload: NewDocument = {
+  const upload: DocumentUpload = {
     ...scope,
     ...fields,
     id,

@@ -8,13 +8,8 @@ import { findDocument, listDocuments } from '../../../db/queries/documents.ts';
 import { listJobEvents } from '../../../db/queries/job-events.ts';
 import { findLatestJob } from '../../../db/queries/jobs.ts';
 import { BlobNotFoundError } from '../../../storage/blob-store.ts';
-import {
-  cancelIngestion,
-  deleteDocumentJob,
-  ingestionPending,
-  ingestionProgress,
-  startReembed,
-} from '../../../temporal/documents.ts';
+import { deleteDocumentJob, ingestionProgress, startReembed } from '../../../workflow-client/documents.ts';
+import { cancelIngestion, ingestionPending } from '../../../workflow-client/ingestion-handle.ts';
 import { tenantOf, type ApiContextExtension, type ApiState, type RouteContext } from '../../context.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import { authenticate } from '../../middleware/authenticate.ts';

@@ -1,12 +1,8 @@
 // Contracts of /v1/documents: upload (a file, or JSON text), list, get with the ingestion's
 // status history, download the original, reprocess, cancel and delete, and the tenant's re-embedding.
 import { z } from 'zod';
-import {
-  DOCUMENT_SOURCES,
-  DOCUMENT_STATUSES,
-  DOCUMENT_VISIBILITIES,
-  DocumentRow,
-} from '../../../db/queries/documents.ts';
+import { DOCUMENT_SOURCES, DOCUMENT_VISIBILITIES } from '../../../contract/documents.ts';
+import { DOCUMENT_STATUSES, DocumentRow } from '../../../db/queries/documents.ts';
 import { INGESTION_STEPS } from '../../../workflows/shared.ts';
 import type { Contract } from '../../openapi/contract.ts';
 import { pageQuery, pageSchema } from '../../paging.ts';

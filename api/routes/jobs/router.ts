@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import { listJobEvents } from '../../../db/queries/job-events.ts';
 import { findJob, listJobs } from '../../../db/queries/jobs.ts';
 import { withTenant } from '../../../db/with-tenant.ts';
-import { startMaintenanceJob } from '../../../temporal/maintenance.ts';
+import { startMaintenanceJob } from '../../../workflow-client/maintenance.ts';
 import { audit } from '../../audit.ts';
 import { scopeOf, userOf, type ApiContextExtension, type ApiState, type RouteContext } from '../../context.ts';
 import { NotFoundError } from '../../errors.ts';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { JobEventRow } from '../../../db/queries/job-events.ts';
 import { JobRow } from '../../../db/queries/jobs.ts';
-import { JOB_STATUSES } from '../../../workflows/shared.ts';
+import { JOB_STATUSES } from '../../../contract/jobs.ts';
 import type { Contract } from '../../openapi/contract.ts';
 import { pageQuery, pageSchema } from '../../paging.ts';
 import { Timestamp, Uuid } from '../../schemas.ts';

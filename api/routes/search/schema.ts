@@ -1,7 +1,7 @@
 // Contract of POST /v1/search, and the shapes /v1/ask shares with it: the filters, a chunk's
 // location, and a search result with the score of each leg.
 import { z } from 'zod';
-import { DOCUMENT_SOURCES } from '../../../db/queries/documents.ts';
+import { DOCUMENT_SOURCES } from '../../../contract/documents.ts';
 import { ChunkLocation as ChunkLocationRow } from '../../../db/queries/search/hits.ts';
 import type { SearchFilters } from '../../../db/queries/search/filters.ts';
 import { SEARCH_MODES } from '../../../contract/search.ts';

@@ -4,7 +4,7 @@
 // tenant is named outright, beside the policy, so that the planner reaches the tenant's rows
 // through its btree indexes with real statistics.
 import { sql, type FragmentSqlToken, type ListSqlToken } from 'slonik';
-import type { DocumentSource } from '../documents.ts';
+import type { DocumentSource } from '../../../contract/documents.ts';
 
 export interface SearchFilters {
   readonly documentIds?: readonly string[];

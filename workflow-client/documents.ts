@@ -1,25 +1,26 @@
-// Starting and stopping document jobs (ingestion, deletion, a tenant's re-embedding): what the
-// API sends to Temporal, and the cancellation the deletion workflow reuses. Workflow ids are
-// derived from the subject (tenant and document, or tenant and target model), so one document
-// never has two ingestions at once and a repeated request attaches to the running job.
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+// Starting document jobs (ingestion, deletion, a tenant's re-embedding) and asking an ingestion
+// where it is: what the API sends to Temporal. Each start names its workflow function, so "go to
+// definition" leads from here into workflows/. Workflow ids are derived from the subject (tenant
+// and document, or tenant and target model), so one document never has two ingestions at once
+// and a repeated request attaches to the running job.
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
-import { JobKindKey, JobStatusKey, JobSubjectKey, TenantIdKey } from '../workflows/search-attributes.ts';
+import { workflowIdFor, type JobKind } from '../contract/jobs.ts';
+import { JobKindKey, JobStatusKey, JobSubjectKey, TenantIdKey } from '../contract/search-attributes.ts';
+import { documentDeletionWorkflow, ingestionWorkflow, reembedWorkflow } from '../workflows/index.ts';
 import {
   documentRegisteredUpdate,
   ingestionProgressQuery,
   reembedSubject,
-  workflowIdFor,
   type DocumentDeletionInput,
   type DocumentDeletionResult,
   type DocumentRef,
-  type RegistrationReply,
   type IngestionInput,
   type IngestionProgress,
-  type JobKind,
   type ReembedInput,
+  type RegistrationReply,
 } from '../workflows/shared.ts';
-import type { documentDeletionWorkflow, ingestionWorkflow, reembedWorkflow } from '../workflows/index.ts';
+import { ingestionWorkflowId } from './ingestion-handle.ts';
 
 function queuedAttributes(kind: JobKind, tenantId: string, subject: string): SearchAttributePair[] {
   return [
@@ -28,10 +29,6 @@ function queuedAttributes(kind: JobKind, tenantId: string, subject: string): Sea
     { key: JobSubjectKey, value: subject },
     { key: JobStatusKey, value: 'queued' },
   ];
-}
-
-export function ingestionWorkflowId(document: Pick<DocumentRef, 'tenantId' | 'documentId'>): string {
-  return workflowIdFor('ingestion', document.tenantId, document.documentId);
 }
 
 /**
@@ -46,7 +43,7 @@ export async function startIngestion(
   input: IngestionInput,
   options: { taskQueue: string; timeoutMs: number },
 ): Promise<RegistrationReply> {
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof ingestionWorkflow>('ingestionWorkflow', {
+  const startWorkflowOperation = new WithStartWorkflowOperation(ingestionWorkflow, {
     workflowId: ingestionWorkflowId(input.document),
     taskQueue: options.taskQueue,
     args: [input],
@@ -56,44 +53,6 @@ export async function startIngestion(
   return client.withDeadline(Date.now() + options.timeoutMs, () =>
     client.workflow.executeUpdateWithStart(documentRegisteredUpdate, { startWorkflowOperation }),
   );
-}
-
-/** Whether an ingestion run of the document is open (for an upload: it may not have written its row yet). */
-export async function ingestionPending(
-  client: Client,
-  document: Pick<DocumentRef, 'tenantId' | 'documentId'>,
-): Promise<boolean> {
-  try {
-    return (await client.workflow.getHandle(ingestionWorkflowId(document)).describe()).status.name === 'RUNNING';
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return false;
-    throw error;
-  }
-}
-
-/**
- * Cancels the document's running ingestion and waits until it has closed (it records
- * `cancelled` and removes the unfinished version on its way out), or for `waitMs` at most.
- * False when none was running.
- */
-export async function cancelIngestion(
-  client: Client,
-  document: DocumentRef,
-  options: { waitMs?: number } = {},
-): Promise<boolean> {
-  const handle = client.workflow.getHandle(ingestionWorkflowId(document));
-  try {
-    if ((await handle.describe()).status.name !== 'RUNNING') return false;
-    await handle.cancel();
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return false;
-    throw error;
-  }
-  const closed = () => handle.result();
-  const waitMs = options.waitMs;
-  // The run ends cancelled, which result() reports as an error: all that matters is that it ended.
-  await (waitMs === undefined ? closed() : client.withDeadline(Date.now() + waitMs, closed)).catch(() => undefined);
-  return true;
 }
 
 /** Where the document's running ingestion is, or null when none answers within `timeoutMs`. */
@@ -112,7 +71,7 @@ export function deleteDocumentJob(
   input: DocumentDeletionInput,
   options: { taskQueue: string },
 ): Promise<DocumentDeletionResult> {
-  return client.workflow.execute<typeof documentDeletionWorkflow>('documentDeletionWorkflow', {
+  return client.workflow.execute(documentDeletionWorkflow, {
     workflowId: workflowIdFor('document-deletion', input.document.tenantId, input.document.documentId),
     taskQueue: options.taskQueue,
     args: [input],
@@ -131,7 +90,7 @@ export async function startReembed(
   options: { taskQueue: string },
 ): Promise<{ workflowId: string; runId: string }> {
   const subject = reembedSubject(input.target);
-  const handle = await client.workflow.start<typeof reembedWorkflow>('reembedWorkflow', {
+  const handle = await client.workflow.start(reembedWorkflow, {
     workflowId: workflowIdFor('reembed', input.tenantId, subject),
     taskQueue: options.taskQueue,
     args: [input],

@@ -1,15 +1,10 @@
 // Starting the maintenance workflow: on demand (the API) and on a Temporal Schedule that
-// the worker creates at start-up when it is missing.
+// the worker creates at start-up when it is missing. Both name the workflow function.
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { JobKindKey, JobStatusKey, TenantIdKey } from '../workflows/search-attributes.ts';
-import {
-  MAINTENANCE_SCHEDULE_ID,
-  MAINTENANCE_SUBJECT,
-  PLATFORM_TENANT,
-  TASK_QUEUES,
-  workflowIdFor,
-  type MaintenanceInput,
-} from '../workflows/shared.ts';
+import { JobKindKey, JobStatusKey, TenantIdKey } from '../contract/search-attributes.ts';
+import { PLATFORM_TENANT, TASK_QUEUES, workflowIdFor } from '../contract/jobs.ts';
+import { maintenanceWorkflow } from '../workflows/index.ts';
+import { MAINTENANCE_SCHEDULE_ID, MAINTENANCE_SUBJECT } from '../workflows/shared.ts';
 
 const searchAttributes = [
   { key: TenantIdKey, value: PLATFORM_TENANT },
@@ -26,12 +21,11 @@ export async function startMaintenanceJob(
   input: { requestedBy: string; reconcileAfterMinutes?: number },
   options: { taskQueue?: string; subject?: string } = {},
 ): Promise<{ workflowId: string; runId: string }> {
-  const args: [MaintenanceInput] = [input];
-  const handle = await client.workflow.start('maintenanceWorkflow', {
+  const handle = await client.workflow.start(maintenanceWorkflow, {
     taskQueue: options.taskQueue ?? TASK_QUEUES.platform,
     workflowId: workflowIdFor('maintenance', null, options.subject ?? `${MAINTENANCE_SUBJECT}-manual`),
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args,
+    args: [input],
     typedSearchAttributes: searchAttributes,
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
@@ -42,7 +36,6 @@ export async function ensureMaintenanceSchedule(
   client: Client,
   options: { intervalMinutes: number; taskQueue?: string },
 ): Promise<'created' | 'exists'> {
-  const args: [MaintenanceInput] = [{}];
   try {
     await client.schedule.create({
       scheduleId: MAINTENANCE_SCHEDULE_ID,
@@ -50,10 +43,10 @@ export async function ensureMaintenanceSchedule(
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '10 minutes' },
       action: {
         type: 'startWorkflow',
-        workflowType: 'maintenanceWorkflow',
+        workflowType: maintenanceWorkflow,
         workflowId: workflowIdFor('maintenance', null, `${MAINTENANCE_SUBJECT}-scheduled`),
         taskQueue: options.taskQueue ?? TASK_QUEUES.platform,
-        args,
+        args: [{}],
         typedSearchAttributes: searchAttributes,
       },
     });

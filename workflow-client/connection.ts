@@ -1,6 +1,6 @@
 // The Temporal client used by the API and the worker. Connection details come from config.
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
-import type { Config } from '../config.ts';
+import { temporalAddressOf, type Config } from '../config.ts';
 
 export interface TemporalHandle {
   readonly client: Client;
@@ -20,11 +20,11 @@ export interface TemporalClientOptions {
 }
 
 export async function createTemporalClient(
-  config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>,
+  config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_PORT' | 'TEMPORAL_NAMESPACE'>,
   options: TemporalClientOptions = {},
 ): Promise<TemporalHandle> {
   const connection = await Connection.connect({
-    address: config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    address: temporalAddressOf(config),
     ...(options.callAttempts
       ? { interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: options.callAttempts }))] }
       : {}),

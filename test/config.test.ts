@@ -1,0 +1,13 @@
+// config.ts, the only reader of the environment: the one default address of Temporal.
+import test from 'ava';
+import { loadConfig, temporalAddressOf } from '../config.ts';
+
+test('reaches Temporal at TEMPORAL_ADDRESS when it is set', (t) => {
+  t.is(temporalAddressOf(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_PORT: '7300' })), 'temporal:7233');
+});
+
+test('reaches the embedded dev server on this machine when TEMPORAL_ADDRESS is unset or empty', (t) => {
+  t.is(temporalAddressOf(loadConfig({})), '127.0.0.1:7233');
+  t.is(temporalAddressOf(loadConfig({ TEMPORAL_ADDRESS: '' })), '127.0.0.1:7233');
+  t.is(temporalAddressOf(loadConfig({ TEMPORAL_PORT: '7300' })), '127.0.0.1:7300');
+});
