@@ -23,6 +23,13 @@ export interface BenchDocument {
   readonly text: string;
 }
 
+/** A file uploaded as multipart/form-data; its title defaults to the file name. */
+export interface BenchFile {
+  readonly filename: string;
+  readonly bytes: Uint8Array;
+  readonly mimeType: string;
+}
+
 /** `count` distinct documents of `paragraphs` paragraphs each, the same for the same seed. */
 export function benchDocuments(seed: number, count: number, paragraphs: number): BenchDocument[] {
   const model = createCorpusModel(seed);
@@ -67,6 +74,24 @@ export interface UploadAnswer {
   readonly statuses: readonly number[];
 }
 
+/** POST /v1/documents: JSON text, or a file as multipart/form-data. */
+function post(api: { url: string }, tenant: Tenant, document: BenchDocument | BenchFile) {
+  if (!('filename' in document)) {
+    return call(api, 'POST', '/v1/documents', { token: tenant.token, tenantId: tenant.tenantId, body: document });
+  }
+  const form = new FormData();
+  form.append('file', new Blob([document.bytes], { type: document.mimeType }), document.filename);
+  return fetch(`${api.url}/v1/documents`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tenant.token}`, 'x-tenant-id': tenant.tenantId },
+    body: form,
+  }).then(async (response) => {
+    const text = await response.text();
+    const json = response.headers.get('content-type')?.includes('json') && text;
+    return { status: response.status, headers: response.headers, body: json ? (JSON.parse(text) as unknown) : text };
+  });
+}
+
 /**
  * POSTs one document. With `retryUntil` (epoch ms) a 5xx or a failed connection is retried after
  * its Retry-After (1 s when none) until then, as a client riding out an outage would.
@@ -74,7 +99,7 @@ export interface UploadAnswer {
 export async function upload(
   api: { url: string },
   tenant: Tenant,
-  document: BenchDocument,
+  document: BenchDocument | BenchFile,
   retryUntil = 0,
 ): Promise<UploadAnswer> {
   const begun = performance.now();
@@ -84,11 +109,7 @@ export async function upload(
     let documentId: string | null = null;
     let retryAfter = 1;
     try {
-      const reply = await call(api, 'POST', '/v1/documents', {
-        token: tenant.token,
-        tenantId: tenant.tenantId,
-        body: document,
-      });
+      const reply = await post(api, tenant, document);
       status = reply.status;
       documentId =
         Created.safeParse(reply.body).data?.id ??

@@ -7,7 +7,15 @@
 //   - a small candidate set (counted cheaply, up to a cap) is searched exactly: every
 //     candidate's distance, found through the tenant btree; exact, and fast at that size;
 //   - a large one uses the index with an iterative scan (pgvector 0.8), set for this
-//     transaction only: the scan goes on until enough rows pass the policy and the filters.
+//     transaction only: the scan goes on until enough rows pass the policy and the filters,
+//     or until its budget is spent: hnsw.max_scan_tuples, and work_mem × hnsw.scan_mem_multiplier
+//     of memory. The scan walks the graph outwards from the query, through every tenant's rows;
+//     when more of other tenants' rows lie nearer the query than the budget can visit (a short
+//     or rare query whose words fill another tenant's documents and none of ours), it ends
+//     with fewer than k of ours, even none. Then the tenant, which has more than enough
+//     candidates, is searched exactly: never fewer than k while k exist.
+// A query vector of zero length has no direction to search in: it is searched exactly, every
+// candidate at cosine distance 1 (similarity 0), where pgvector would answer NaN.
 // The index is an expression index per dimension, `(embedding::vector(N)) WHERE
 // embedding_dims = N`; the query repeats that expression and predicate exactly, or the
 // planner cannot use it. Dimensions without an index are always searched exactly.
@@ -27,7 +35,8 @@ const INDEXED: Readonly<Record<number, { type: FragmentSqlToken; predicate: Frag
   1536: { type: sql.fragment`vector(1536)`, predicate: sql.fragment`c.embedding_dims = 1536` },
 };
 
-export type DenseStrategy = 'exact' | 'index';
+/** `index-then-exact`: the index scan ended with fewer than k hits, so the tenant was searched exactly. */
+export type DenseStrategy = 'exact' | 'index' | 'index-then-exact';
 
 export interface DenseTuning {
   /** Candidate sets up to this size are searched exactly. */
@@ -55,8 +64,11 @@ export interface DenseQuery {
   readonly model: string;
   readonly k: number;
   readonly filters?: SearchFilters;
-  /** `auto` chooses by the size of the candidate set; the others force a plan (benchmarks, tests). */
-  readonly strategy?: 'auto' | DenseStrategy;
+  /**
+   * `auto` chooses by the size of the candidate set and falls back to exact search when the index
+   * comes back short; `exact` and `index` force that plan alone (benchmarks, tests).
+   */
+  readonly strategy?: 'auto' | Exclude<DenseStrategy, 'index-then-exact'>;
   readonly tuning?: Partial<DenseTuning>;
 }
 
@@ -90,9 +102,15 @@ function exceeds(tx: TenantConnection, query: DenseQuery, cap: number): Promise<
   `);
 }
 
-async function chooseStrategy(tx: TenantConnection, query: DenseQuery, tuning: DenseTuning): Promise<DenseStrategy> {
+const hasLength = (vector: readonly number[]) => vector.some((x) => x !== 0);
+
+async function chooseStrategy(
+  tx: TenantConnection,
+  query: DenseQuery,
+  tuning: DenseTuning,
+): Promise<'exact' | 'index'> {
   if (query.strategy && query.strategy !== 'auto') return query.strategy;
-  if (!INDEXED[query.vector.length]) return 'exact';
+  if (!INDEXED[query.vector.length] || !hasLength(query.vector)) return 'exact';
   return (await exceeds(tx, query, tuning.exactMaxCandidates)) ? 'index' : 'exact';
 }
 
@@ -101,7 +119,7 @@ async function nearest(tx: TenantConnection, query: DenseQuery, distance: Fragme
   // A relaxed-order iterative scan may return its rows slightly out of order: sort them again.
   const rows = await tx.any(sql.type(Distance)`
     WITH nearest AS MATERIALIZED (
-      SELECT ${hitColumns}, ${distance} AS distance
+      SELECT ${hitColumns}, coalesce(nullif(${distance}, 'NaN'), 1) AS distance
       FROM ${candidates(query)}
       ORDER BY ${distance}
       LIMIT ${query.k}
@@ -143,6 +161,10 @@ export async function denseSearch(tx: TenantConnection, query: DenseQuery): Prom
   const tuning = { ...DENSE_TUNING, ...query.tuning };
   const strategy = await chooseStrategy(tx, query, tuning);
   const type = INDEXED[query.vector.length]?.type;
-  if (strategy === 'index' && type) return { strategy, hits: await indexed(tx, query, tuning, type) };
-  return { strategy: 'exact', hits: await exact(tx, query) };
+  if (strategy !== 'index' || !type) return { strategy: 'exact', hits: await exact(tx, query) };
+  const hits = await indexed(tx, query, tuning, type);
+  // Only `auto` chose the index for a candidate set larger than k: a short list is the scan's
+  // budget spent elsewhere, not the tenant's last rows.
+  if (hits.length >= query.k || query.strategy === 'index') return { strategy: 'index', hits };
+  return { strategy: 'index-then-exact', hits: await exact(tx, query) };
 }
