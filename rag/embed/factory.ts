@@ -14,7 +14,7 @@ export type EmbedderConfig = Pick<
   | 'EMBEDDING_DIMENSIONS'
   | 'EMBEDDING_MODEL_DIR'
   | 'EMBEDDING_THREADS'
-  | 'EMBEDDING_INFERENCE_BATCH'
+  | 'EMBEDDING_BATCH_TOKENS'
   | 'OPENAI_BASE_URL'
   | 'OPENAI_API_KEY'
 >;
@@ -32,7 +32,7 @@ export function createEmbedder(config: EmbedderConfig): Embedder {
         spec,
         modelsDir: config.EMBEDDING_MODEL_DIR,
         threads: config.EMBEDDING_THREADS,
-        batchSize: config.EMBEDDING_INFERENCE_BATCH,
+        batchTokens: config.EMBEDDING_BATCH_TOKENS,
       });
     }
     case 'hash':

@@ -59,7 +59,7 @@ test('the factory picks the embedder the configuration names', (t) => {
     EMBEDDING_DIMENSIONS: 384,
     EMBEDDING_MODEL_DIR: '/nonexistent',
     EMBEDDING_THREADS: 1,
-    EMBEDDING_INFERENCE_BATCH: 8,
+    EMBEDDING_BATCH_TOKENS: 256,
     OPENAI_BASE_URL: undefined,
     OPENAI_API_KEY: undefined,
   };
@@ -85,7 +85,7 @@ test('the factory refuses the OpenAI API without a key', (t) => {
       EMBEDDING_DIMENSIONS: 1536,
       EMBEDDING_MODEL_DIR: '/nonexistent',
       EMBEDDING_THREADS: 1,
-      EMBEDDING_INFERENCE_BATCH: 8,
+      EMBEDDING_BATCH_TOKENS: 256,
       OPENAI_BASE_URL: undefined,
       OPENAI_API_KEY: undefined,
     }),
