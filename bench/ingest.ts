@@ -179,7 +179,10 @@ try {
       node: `Node ${process.version}`,
       platform: `${os.platform()} ${os.arch()}`,
       // Other work on the machine slows every figure but the CPU time per passage.
-      loadAverage: os.loadavg().map((load) => load.toFixed(1)).join(' '),
+      loadAverage: os
+        .loadavg()
+        .map((load) => load.toFixed(1))
+        .join(' '),
     },
     settings: {
       runs: RUNS,
