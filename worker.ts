@@ -13,6 +13,7 @@ import { createJobRecorder } from './activities/jobs/recorder.ts';
 import { loadConfig, temporalAddressOf, type Config } from './config.ts';
 import { createDatabasePool } from './db/pool.ts';
 import { isEntryPoint } from './entry-point.ts';
+import type { Embedder } from './rag/embed/embedder.ts';
 import { createEmbedder } from './rag/embed/factory.ts';
 import { LocalBlobStore } from './storage/local-blob-store.ts';
 import { createTemporalClient, type TemporalHandle } from './workflow-client/connection.ts';
@@ -33,6 +34,11 @@ export interface WorkerDeps {
    * (a test holds a worker inside a chosen step with one). Production passes none.
    */
   readonly testInterceptors?: readonly ActivityInterceptorsFactory[];
+  /**
+   * The embedder the activities use; startWorker makes one for both workers of the process (a
+   * local model is loaded once). Without it, each worker makes its own from the configuration.
+   */
+  readonly embedder?: Embedder;
 }
 
 function pollerBehavior(
@@ -85,7 +91,7 @@ function workerOptions(deps: WorkerDeps, taskQueue: string): WorkerOptions {
       pool: deps.pool,
       temporal: deps.temporal.client,
       blobs: new LocalBlobStore(deps.config.BLOB_DIR),
-      embedder: createEmbedder(deps.config),
+      embedder: deps.embedder ?? createEmbedder(deps.config),
     }),
     interceptors: {
       // Outermost first. Heartbeats cover the whole attempt, job-event writes included; job
@@ -135,7 +141,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   });
   logger.info({ schedule }, 'maintenance schedule checked');
 
-  const deps = { config, pool, temporal, connection, logger };
+  // A local model is loaded (and its files verified) before the worker takes any task.
+  const embedder = createEmbedder(config);
+  await embedder.warmUp?.();
+  logger.info({ model: embedder.model, provider: config.EMBEDDING_PROVIDER }, 'embedder ready');
+
+  const deps = { config, pool, temporal, connection, logger, embedder };
   const workers = [await createPlatformWorker(deps), await createIngestionWorker(deps)];
   // The SDK also shuts the workers down on SIGINT/SIGTERM by itself.
   const stop = () => {
@@ -151,6 +162,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const done = Promise.all(runs)
     .then(() => undefined)
     .finally(async () => {
+      await embedder.close?.();
       await temporal.close();
       await connection.close();
       await pool.end();

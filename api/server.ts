@@ -9,6 +9,7 @@ import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../config.ts';
 import { isEntryPoint } from '../entry-point.ts';
 import { createDatabasePool } from '../db/pool.ts';
+import { createEmbedder } from '../rag/embed/factory.ts';
 import { API_CALL_ATTEMPTS, createTemporalClient } from '../workflow-client/connection.ts';
 import { createApp } from './app.ts';
 
@@ -38,7 +39,17 @@ export async function startApiServer(config: Config, logger?: Logger): Promise<R
     },
   );
 
-  const app = createApp({ config, pool, temporal: temporal.client, logger: log });
+  // Queries are embedded in the process (a local model in a thread of its own): loaded, and its
+  // files verified, before the first request rather than by it.
+  const embedder = createEmbedder(config);
+  try {
+    await embedder.warmUp?.();
+  } catch (error) {
+    await Promise.all([pool.end(), temporal.close()]);
+    throw error;
+  }
+
+  const app = createApp({ config, pool, temporal: temporal.client, logger: log, embedder });
   const handle = app.callback();
   const server = http.createServer((request, response) => void handle(request, response));
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
@@ -59,6 +70,7 @@ export async function startApiServer(config: Config, logger?: Logger): Promise<R
       clearTimeout(forced);
       await pool.end();
       await temporal.close();
+      await embedder.close?.();
       log.info('API stopped');
     })());
   return { url, server, close };

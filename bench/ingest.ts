@@ -3,7 +3,12 @@
 //     local embedder, written to PostgreSQL under RLS: chunks per second until every run closed;
 //   - the write path alone, rows per second: INSERT … SELECT as quarry_app under withTenant, and
 //     the ingestion's own two-step path (chunk rows, then vectors), against the baseline of a
-//     binary COPY of the same rows by the table owner into a copy of `chunks` without RLS.
+//     binary COPY of the same rows by the table owner into a copy of `chunks` without RLS;
+//   - the offline neural embedder (ONNX all-MiniLM-L6-v2, in its thread, with the configured
+//     threads and batching): 256-token passages per second and CPU time per passage, and the
+//     process's resident memory with the model loaded.
+// The end-to-end run uses the hash embedder, so that it measures the orchestration and the
+// writes; with the neural model every chunk costs its inference (the figure above) on top.
 // Starts its own PostgreSQL and Temporal as `npm test` does, runs one warm-up round and RUNS
 // measured ones, prints the medians and writes them to bench/results/ingest.{json,md}.
 import { randomBytes } from 'node:crypto';
@@ -16,6 +21,7 @@ import pino from 'pino';
 import { startApiServer } from '../api/server.ts';
 import { loadConfig, projectRoot } from '../config.ts';
 import { createDatabasePool } from '../db/pool.ts';
+import { createEmbedder } from '../rag/embed/factory.ts';
 import { LocalHashEmbedder } from '../rag/embed/local-hash.ts';
 import { bundleWorkflows } from '../scripts/lib/bundle.ts';
 import { startRunStack } from '../scripts/lib/stack.ts';
@@ -47,6 +53,8 @@ const RUNS = 5;
 const DOCUMENTS = 24;
 const PARAGRAPHS = 60;
 const CONCURRENCY = 6;
+/** Passages of 256 tokens (the model's limit: longer texts are cut) embedded per round. */
+const PASSAGES = 48;
 
 const started = Date.now();
 const localDir = path.join(projectRoot, '.local');
@@ -63,7 +71,9 @@ try {
     LOG_LEVEL: 'silent',
     JWT_SECRET: randomBytes(32).toString('base64url'),
     BLOB_DIR: path.join(runDir, 'blobs'),
+    EMBEDDING_PROVIDER: 'hash',
   });
+  const onnxConfig = loadConfig({ EMBEDDING_PROVIDER: 'onnx' });
   const logger = pino({ level: 'silent' });
   const bundle = await bundleWorkflows(runDir);
 
@@ -102,6 +112,10 @@ try {
 
   const model = createCorpusModel(11);
   const embedder = new LocalHashEmbedder({ model: config.EMBEDDING_MODEL, dimensions: config.EMBEDDING_DIMENSIONS });
+  const rssBefore = process.memoryUsage().rss;
+  const onnx = createEmbedder(onnxConfig);
+  cleanup.push(async () => onnx.close?.());
+  await onnx.warmUp?.();
   const rounds: RoundFigures[] = [];
   for (let round = 0; round <= RUNS; round++) {
     const random = seededRandom(1000 + round);
@@ -132,6 +146,16 @@ try {
     const pathSeconds = await ingestionPath(pool, scope, chunks, config.EMBED_BATCH_SIZE);
     await removeShadows(pool, scope);
 
+    // Passages of the round's chunks, each long enough to be cut at the model's 256 tokens.
+    const passages = Array.from({ length: PASSAGES }, (_, i) =>
+      [0, 1, 2].map((offset) => chunks[(i * 3 + offset) % chunks.length]!.content).join(' '),
+    );
+    const cpuStart = process.cpuUsage();
+    const onnxStart = performance.now();
+    await onnx.embed(passages);
+    const onnxSeconds = (performance.now() - onnxStart) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+
     const figures: RoundFigures = {
       chunks: chunks.length,
       endToEndChunksPerSecond: chunks.length / e2eSeconds,
@@ -139,6 +163,9 @@ try {
       copyRowsPerSecond: chunks.length / copySeconds,
       insertSelectRowsPerSecond: chunks.length / insertSeconds,
       ingestionPathRowsPerSecond: chunks.length / pathSeconds,
+      onnxPassagesPerSecond: PASSAGES / onnxSeconds,
+      onnxCpuMsPerPassage: (cpu.user + cpu.system) / 1000 / PASSAGES,
+      residentMb: process.memoryUsage().rss / 2 ** 20,
     };
     console.error(`bench:ingest ${round === 0 ? 'warm-up' : `run ${round}/${RUNS}`}: ${JSON.stringify(figures)}`);
     if (round > 0) rounds.push(figures);
@@ -151,6 +178,11 @@ try {
       cpus: `${os.cpus().length} CPUs`,
       node: `Node ${process.version}`,
       platform: `${os.platform()} ${os.arch()}`,
+      // Other work on the machine slows every figure but the CPU time per passage.
+      loadAverage: os
+        .loadavg()
+        .map((load) => load.toFixed(1))
+        .join(' '),
     },
     settings: {
       runs: RUNS,
@@ -160,6 +192,9 @@ try {
       chunkOverlap: config.CHUNK_OVERLAP,
       embedBatchSize: config.EMBED_BATCH_SIZE,
       embeddingModel: `${config.EMBEDDING_MODEL} (${config.EMBEDDING_DIMENSIONS} dimensions)`,
+      neuralModel: `${onnx.model}, ${onnxConfig.EMBEDDING_THREADS} threads, ${onnxConfig.EMBEDDING_BATCH_TOKENS} tokens per run`,
+      passagesPerRun: PASSAGES,
+      residentMbBeforeModel: Math.round(rssBefore / 2 ** 20),
     },
     runs: rounds,
     medians: {
@@ -169,6 +204,9 @@ try {
       copyRowsPerSecond: medianOf('copyRowsPerSecond'),
       insertSelectRowsPerSecond: medianOf('insertSelectRowsPerSecond'),
       ingestionPathRowsPerSecond: medianOf('ingestionPathRowsPerSecond'),
+      onnxPassagesPerSecond: medianOf('onnxPassagesPerSecond'),
+      onnxCpuMsPerPassage: medianOf('onnxCpuMsPerPassage'),
+      residentMb: medianOf('residentMb'),
     },
   };
   const table = writeReport(path.join(projectRoot, 'bench', 'results'), report);

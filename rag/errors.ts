@@ -171,3 +171,21 @@ export class ProviderConfigurationError extends RagError {
   readonly code = 'provider_misconfigured';
   readonly retryable = false;
 }
+
+/**
+ * Thrown when a local embedding model cannot be loaded: a file is missing, or its bytes do not
+ * match the sha256 they are pinned to. `npm run install:model` (or any `npm run stack`, `dev`
+ * or `test`) installs the pinned files.
+ */
+export class EmbeddingModelError extends RagError {
+  readonly code = 'embedding_model_unavailable';
+  readonly retryable = false;
+
+  constructor(
+    readonly model: string,
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`The embedding model ${model} cannot be loaded: ${file} ${problem}. Run \`npm run install:model\`.`);
+  }
+}

@@ -36,6 +36,10 @@ try {
       // Never the developer's own blobs: a test's maintenance sweep would otherwise reach them.
       BLOB_DIR: path.join(runDir, 'blobs'),
       QUARRY_WORKFLOW_BUNDLE: bundlePath,
+      // The hash embedder keeps tests fast; a test that needs the neural model asks for it
+      // (EMBEDDING_PROVIDER=onnx), and the stack above installed it.
+      EMBEDDING_PROVIDER: 'hash',
+      EMBEDDING_MODEL: 'quarry-hash-384',
     },
   });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);

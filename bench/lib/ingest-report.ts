@@ -10,6 +10,10 @@ export interface RoundFigures {
   readonly copyRowsPerSecond: number;
   readonly insertSelectRowsPerSecond: number;
   readonly ingestionPathRowsPerSecond: number;
+  readonly onnxPassagesPerSecond: number;
+  readonly onnxCpuMsPerPassage: number;
+  /** The bench process's resident memory (API, worker and the model's thread) after the round. */
+  readonly residentMb: number;
 }
 
 export interface IngestReport {
@@ -27,7 +31,7 @@ export function markdownTable(report: IngestReport): string {
   const m = report.medians;
   const rows: [string, string, string, string][] = [
     [
-      'End to end: API → Temporal → PostgreSQL, local embedder',
+      'End to end: API → Temporal → PostgreSQL, hash embedder',
       `${rate(m.endToEndChunksPerSecond)} chunks/s`,
       percent(m.endToEndChunksPerSecond / m.copyRowsPerSecond),
       'state the ratio',
@@ -50,12 +54,14 @@ export function markdownTable(report: IngestReport): string {
       '100%',
       '',
     ],
+    ['For reference: the hash embedder alone (in process)', `${rate(m.localEmbedderChunksPerSecond)} chunks/s`, '', ''],
     [
-      'For reference: the local embedder alone (in process)',
-      `${rate(m.localEmbedderChunksPerSecond)} chunks/s`,
+      'The neural embedder (ONNX all-MiniLM-L6-v2, its thread), 256-token passages',
+      `${m.onnxPassagesPerSecond.toFixed(1)} passages/s, ${m.onnxCpuMsPerPassage.toFixed(0)} CPU-ms each`,
       '',
-      '',
+      'as fast as the model allows',
     ],
+    ['Resident memory of the process (API, worker, model loaded)', `${rate(m.residentMb)} MiB`, '', ''],
   ];
   const settings = Object.entries(report.settings)
     .map(([key, value]) => `${key} ${value}`)

@@ -3,6 +3,10 @@ export interface Embedder {
   readonly model: string;
   readonly dimensions: number;
   embed(texts: readonly string[], options?: EmbedOptions): Promise<number[][]>;
+  /** Loads what the embedder needs before the first call, failing now if it cannot (local models). */
+  warmUp?(): Promise<void>;
+  /** Releases what the embedder holds (a local model's thread). */
+  close?(): Promise<void>;
 }
 
 export interface EmbedOptions {

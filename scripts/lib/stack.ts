@@ -11,6 +11,7 @@ import { APP_ROLE, bootstrapDatabase, OWNER_ROLE, roleUrl } from './bootstrap.ts
 import { startPostgres, type LocalPostgres } from './postgres.ts';
 import { howItEnded, isAlive } from './supervisor.ts';
 import { startTemporal, waitForTemporal, type LocalTemporal } from './temporal.ts';
+import { ensureEmbeddingModel } from './embedding-model.ts';
 import { ensureToolchain } from './toolchain.ts';
 
 export const DATABASE_NAME = 'quarry';
@@ -52,7 +53,10 @@ export interface StackOptions {
   readonly temporalUiPort: number | null;
   /** Keep Temporal state in a SQLite file in `dir` (dev), or in memory (tests). */
   readonly persistTemporal: boolean;
-  readonly config: Pick<Config, 'DATABASE_URL' | 'MIGRATION_DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>;
+  readonly config: Pick<
+    Config,
+    'DATABASE_URL' | 'MIGRATION_DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'EMBEDDING_PROVIDER'
+  >;
   readonly localDir: string;
   readonly log?: (line: string) => void;
 }
@@ -122,6 +126,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const needLocalPostgres = !config.DATABASE_URL;
   const needLocalTemporal = !config.TEMPORAL_ADDRESS;
   const toolchain = needLocalPostgres || needLocalTemporal ? ensureToolchain(options.localDir, log) : null;
+  // The toolchain brings the embedding model; with external services only, it comes alone.
+  if (!toolchain && config.EMBEDDING_PROVIDER === 'onnx') ensureEmbeddingModel(options.localDir, log);
 
   let postgres: LocalPostgres | null = null;
   let temporal: LocalTemporal | null = null;

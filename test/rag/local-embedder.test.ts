@@ -57,10 +57,13 @@ test('the factory picks the embedder the configuration names', (t) => {
   const base = {
     EMBEDDING_MODEL: 'quarry-hash-384',
     EMBEDDING_DIMENSIONS: 384,
+    EMBEDDING_MODEL_DIR: '/nonexistent',
+    EMBEDDING_THREADS: 1,
+    EMBEDDING_BATCH_TOKENS: 256,
     OPENAI_BASE_URL: undefined,
     OPENAI_API_KEY: undefined,
   };
-  const local = createEmbedder({ ...base, EMBEDDING_PROVIDER: 'local' });
+  const local = createEmbedder({ ...base, EMBEDDING_PROVIDER: 'hash' });
   t.true(local instanceof LocalHashEmbedder);
   const remote = createEmbedder({
     ...base,
@@ -80,6 +83,9 @@ test('the factory refuses the OpenAI API without a key', (t) => {
       EMBEDDING_PROVIDER: 'openai',
       EMBEDDING_MODEL: 'text-embedding-3-small',
       EMBEDDING_DIMENSIONS: 1536,
+      EMBEDDING_MODEL_DIR: '/nonexistent',
+      EMBEDDING_THREADS: 1,
+      EMBEDDING_BATCH_TOKENS: 256,
       OPENAI_BASE_URL: undefined,
       OPENAI_API_KEY: undefined,
     }),
