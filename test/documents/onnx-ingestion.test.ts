@@ -59,7 +59,8 @@ test.serial('the API keeps answering while a long document is embedded', async (
   const paragraph = (i: number) =>
     `Section ${i}. ${Object.values(DOCUMENTS).join(' ')} The survey of site ${i} was repeated in spring, ` +
     `when the instruments were recalibrated and every reading of the previous season was checked twice. `.repeat(4);
-  const text = Array.from({ length: 40 }, (_, i) => paragraph(i)).join('\n\n');
+  // 300 sections: several seconds of inference even on two idle cores.
+  const text = Array.from({ length: 300 }, (_, i) => paragraph(i)).join('\n\n');
 
   const ticks = { count: 0 };
   const timer = setInterval(() => ticks.count++, 10);
