@@ -26,6 +26,23 @@ const processEnvImports = ['process', 'node:process'].map((name) => ({
   message: processEnv.message,
 }));
 
+/** A layer's rule: files under `folder` import nothing from the `forbidden` top-level folders. */
+function layer(name, folder, forbidden, message) {
+  return {
+    name,
+    files: [`${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: processEnvImports,
+          patterns: [{ regex: `^(\\.\\./)+(${forbidden.join('|')})([/.].*)?$`, message }],
+        },
+      ],
+    },
+  };
+}
+
 const workflowSandbox = 'Workflow code runs in a deterministic sandbox without I/O';
 
 /** What code that runs in the workflow sandbox may not import (workflows/, and contract/ they import). */
@@ -114,67 +131,30 @@ export default defineConfig(
     },
   },
 
-  {
-    // The SQL layer sits below the jobs that write it and the API that reads it: it speaks
-    // contract/ and its own row types, and imports none of theirs.
-    name: 'quarry/db-imports-downward',
-    files: ['db/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: processEnvImports,
-          patterns: [
-            {
-              regex: '^(\\.\\./)+(api|activities|workflows|workflow-client|rag|search)([/.].*)?$',
-              message:
-                'db/ imports nothing from the API, activities, workflows, the workflow client, rag/ or search/: it takes vectors and returns rows.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // The SQL layer sits below the jobs that write it and the API that reads it: it speaks
+  // contract/ and its own row types, and imports none of theirs.
+  layer(
+    'quarry/db-imports-downward',
+    'db',
+    ['api', 'activities', 'workflows', 'workflow-client', 'rag', 'search'],
+    'db/ imports nothing from the API, activities, workflows, the workflow client, rag/ or search/: it takes vectors and returns rows.',
+  ),
 
-  {
-    // rag/ is pure domain code (extractors, chunking, embedders, fusion, answerers): no SQL layer,
-    // no API, no orchestration. The search service (search/) is what joins it to db/.
-    name: 'quarry/rag-is-pure',
-    files: ['rag/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: processEnvImports,
-          patterns: [
-            {
-              regex: '^(\\.\\./)+(api|activities|workflows|workflow-client|db|search)([/.].*)?$',
-              message: 'rag/ is pure domain code: it imports nothing from db/, search/, the API or the orchestration.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // rag/ is pure domain code (extractors, chunking, embedders, fusion, answerers): no SQL layer,
+  // no API, no orchestration. The search service (search/) is what joins it to db/.
+  layer(
+    'quarry/rag-is-pure',
+    'rag',
+    ['api', 'activities', 'workflows', 'workflow-client', 'db', 'search'],
+    'rag/ is pure domain code: it imports nothing from db/, search/, the API or the orchestration.',
+  ),
 
-  {
-    name: 'quarry/search-below-api',
-    files: ['search/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: processEnvImports,
-          patterns: [
-            {
-              regex: '^(\\.\\./)+(api|activities|workflows|workflow-client)([/.].*)?$',
-              message: 'search/ sits below the API and the workflows that call it.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  layer(
+    'quarry/search-below-api',
+    'search',
+    ['api', 'activities', 'workflows', 'workflow-client'],
+    'search/ sits below the API and the workflows that call it.',
+  ),
 
   {
     name: 'quarry/workflow-sandbox',
