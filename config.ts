@@ -87,6 +87,9 @@ const ConfigSchema = z.object({
   EMBEDDING_THREADS: positiveInt,
   EMBEDDING_BATCH_TOKENS: positiveInt,
   CHAT_MODEL: z.string().min(1),
+  // The lexical leg's BM25: term-frequency saturation and length normalisation.
+  BM25_K1: z.coerce.number().min(0).max(10),
+  BM25_B: z.coerce.number().min(0).max(1),
   CHUNK_SIZE: positiveInt,
   CHUNK_OVERLAP: z.coerce.number().int().min(0),
 
@@ -178,6 +181,9 @@ const defaults = {
   EMBEDDING_THREADS: Math.min(4, availableParallelism()),
   EMBEDDING_BATCH_TOKENS: 256,
   CHAT_MODEL: 'gpt-4o-mini',
+  // Anserini's settings, those of BEIR's published BM25 figures.
+  BM25_K1: 0.9,
+  BM25_B: 0.4,
   CHUNK_SIZE: 1000,
   CHUNK_OVERLAP: 150,
   PLATFORM_TASK_QUEUE: TASK_QUEUES.platform,

@@ -46,6 +46,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     blobs: new LocalBlobStore(config.BLOB_DIR),
     embedder: deps.embedder ?? createEmbedder(config),
     answerer: deps.answerer ?? createAnswerer(config),
+    bm25: { k1: config.BM25_K1, b: config.BM25_B },
   };
 
   const resources = [

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { Config } from '../config.ts';
 import type { ApiKeyRole } from '../db/queries/api-keys.ts';
+import type { Bm25Parameters } from '../db/queries/search/lexical.ts';
 import type { TenantRole } from '../db/queries/memberships.ts';
 import type { TenantConnection } from '../db/with-tenant.ts';
 import type { Answerer } from '../rag/answer/answerer.ts';
@@ -41,6 +42,8 @@ export interface ApiServices extends ApiDeps {
   readonly blobs: BlobStore;
   readonly embedder: Embedder;
   readonly answerer: Answerer;
+  /** The lexical leg's BM25 parameters (BM25_K1, BM25_B). */
+  readonly bm25: Bm25Parameters;
 }
 
 /** A person signed in with an access token. */

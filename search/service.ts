@@ -11,7 +11,7 @@ import type { SearchLeg, SearchMode } from '../contract/search.ts';
 import { denseSearch, type DenseStrategy } from '../db/queries/search/dense.ts';
 import type { SearchFilters } from '../db/queries/search/filters.ts';
 import type { ChunkHit } from '../db/queries/search/hits.ts';
-import { lexicalSearch } from '../db/queries/search/lexical.ts';
+import { lexicalSearch, type Bm25Parameters } from '../db/queries/search/lexical.ts';
 import { withTenant, type TenantConnection } from '../db/with-tenant.ts';
 import type { Embedder } from '../rag/embed/embedder.ts';
 import { reciprocalRankFusion, type LegRank } from '../rag/retrieve/rrf.ts';
@@ -23,6 +23,8 @@ export interface SearchRequest {
   readonly k: number;
   readonly mode: SearchMode;
   readonly filters?: SearchFilters;
+  /** The lexical leg's BM25 parameters; BM25_DEFAULTS where unset. */
+  readonly bm25?: Partial<Bm25Parameters>;
 }
 
 export interface SearchResult {
@@ -68,7 +70,7 @@ function single(hits: readonly ChunkHit[], leg: SearchLeg): SearchResult[] {
 
 /** Runs the legs of a prepared search in the caller's tenant transaction and fuses them. */
 export async function runSearch(tx: TenantConnection, prepared: PreparedSearch): Promise<SearchOutcome> {
-  const { tenantId, query, k, mode, filters } = prepared.request;
+  const { tenantId, query, k, mode, filters, bm25 } = prepared.request;
   const depth = mode === 'hybrid' ? legDepth(k) : k;
   let dense: readonly ChunkHit[] = [];
   let lexical: readonly ChunkHit[] = [];
@@ -79,7 +81,7 @@ export async function runSearch(tx: TenantConnection, prepared: PreparedSearch):
     dense = found.hits;
     denseStrategy = found.strategy;
   }
-  if (mode !== 'dense') lexical = await lexicalSearch(tx, { tenantId, text: query, k: depth, filters });
+  if (mode !== 'dense') lexical = await lexicalSearch(tx, { tenantId, text: query, k: depth, filters, bm25 });
 
   if (mode === 'dense') return { results: single(dense, 'dense'), denseStrategy };
   if (mode === 'lexical') return { results: single(lexical, 'lexical'), denseStrategy };

@@ -106,6 +106,48 @@ const TABLES: readonly RlsTable[] = [
     ],
   },
   {
+    name: 'lexical_postings',
+    forgeries: (a, b) => [
+      // A posting in B's tenant, for B's chunk.
+      forgedPosting({
+        tenantId: b.tenantId,
+        chunkId: b.chunkId,
+        documentId: b.documentId,
+        visibility: 'tenant',
+        ownerUserId: b.userId,
+      }),
+      // A posting in A's own tenant that names B's chunk: it would put B's words in A's statistics.
+      forgedPosting({
+        tenantId: a.tenantId,
+        chunkId: b.chunkId,
+        documentId: b.documentId,
+        visibility: 'tenant',
+        ownerUserId: b.userId,
+      }),
+      // A posting of A's shared chunk, marked as the private chunk of another user.
+      forgedPosting({
+        tenantId: a.tenantId,
+        chunkId: a.chunkId,
+        documentId: a.documentId,
+        visibility: 'private',
+        ownerUserId: b.userId,
+      }),
+    ],
+    moves: (_a, b) => [
+      sql.fragment`tenant_id = ${b.tenantId}`,
+      sql.fragment`visibility = 'private', owner_user_id = ${b.userId}`,
+    ],
+  },
+  {
+    name: 'lexical_stats',
+    forgeries: (a, b) => [
+      sql.unsafe`INSERT INTO lexical_stats (tenant_id, owner_user_id, chunk_count, total_length) VALUES (${b.tenantId}, ${b.userId}, 1, 1)`,
+      // Statistics of another user's private scope, in A's own tenant.
+      sql.unsafe`INSERT INTO lexical_stats (tenant_id, owner_user_id, chunk_count, total_length) VALUES (${a.tenantId}, ${b.userId}, 1, 1)`,
+    ],
+    moves: (_a, b) => [sql.fragment`tenant_id = ${b.tenantId}`, sql.fragment`owner_user_id = ${b.userId}`],
+  },
+  {
     name: 'conversations',
     forgeries: (a, b) => [
       forgedConversation(b.tenantId, a.userId),
@@ -244,6 +286,14 @@ function forgedChunk(row: ForgedRow & { readonly documentId: string }): QuerySql
   `;
 }
 
+function forgedPosting(row: ForgedRow & { readonly chunkId: string; readonly documentId: string }): QuerySqlToken {
+  return sql.unsafe`
+    INSERT INTO lexical_postings (tenant_id, ts_config, term, chunk_id, document_id, tf, length, visibility, owner_user_id)
+    VALUES (${row.tenantId}, 'english', ${`forged${randomUUID()}`}, ${row.chunkId}, ${row.documentId}, 1, 1,
+            ${row.visibility}, ${row.ownerUserId})
+  `;
+}
+
 function forgedConversation(tenantId: string, userId: string): QuerySqlToken {
   return sql.unsafe`
     INSERT INTO conversations (id, tenant_id, user_id, title) VALUES (${randomUUID()}, ${tenantId}, ${userId}, 'forged')
@@ -286,6 +336,8 @@ const UNCHANGED_COLUMN: Record<WorldTable, string> = {
   embedding_models: 'first_used_at',
   job_events: 'created_at',
   jobs: 'created_at',
+  lexical_postings: 'tf',
+  lexical_stats: 'chunk_count',
   memberships: 'created_at',
   messages: 'created_at',
   query_log: 'created_at',

@@ -5,7 +5,7 @@
 // from the catalog as text, so it runs over a plain pg client rather than Slonik's tags.
 import { withClient } from '../../scripts/lib/bootstrap.ts';
 
-const DEFERRED = ['chunks_embedding_384_idx', 'chunks_tsv_idx'];
+const DEFERRED = ['chunks_embedding_384_idx'];
 
 export interface IndexBuild {
   readonly name: string;

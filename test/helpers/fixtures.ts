@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ApiKeyRole } from '../../db/queries/api-keys.ts';
 import { insertChunks, recordEmbeddingModels } from '../../db/queries/chunks.ts';
 import type { DocumentVisibility } from '../../contract/documents.ts';
-import { insertDocument } from '../../db/queries/documents.ts';
+import { activateVersion, insertDocument } from '../../db/queries/documents.ts';
 import { insertConversation } from '../../db/queries/conversations.ts';
 import { appendTurn } from '../../db/queries/messages.ts';
 import type { TenantRole } from '../../db/queries/memberships.ts';
@@ -251,6 +251,9 @@ export async function createDocument(
     const chunk = { documentId, version: 1, ordinal: 0, content, startOffset: 0, endOffset: content.length };
     await insertChunks(tx, [{ ...chunk, embeddingModel, embedding: [1, 0, 0] }]);
     await recordEmbeddingModels(tx, { documentId, version: 1 });
+    // Active, as a completed ingestion leaves it, so that it has lexical postings and statistics.
+    if (!(await activateVersion(tx, documentId, 1)))
+      throw new Error(`fixture document ${documentId} was not activated`);
   });
   return { documentId, embeddingModel };
 }
@@ -316,6 +319,10 @@ export interface TenantWorld extends TenantFixture {
   readonly messageIds: readonly string[];
   /** A search by the owner in the query log. */
   readonly queryLogId: number;
+  /** The lexical postings of both documents' chunks (one per term). */
+  readonly postingCount: number;
+  /** The chunk of the shared document. */
+  readonly chunkId: string;
 }
 
 /** Creates a tenant with a row in every table that holds tenant or user data. */
@@ -341,7 +348,16 @@ export async function createTenantWorld(pool: DatabasePool): Promise<TenantWorld
   });
   const { conversationId, messageIds } = await createConversation(pool, owner);
   const { queryLogId } = await createQueryLogEntry(pool, owner);
+  const { postingCount, chunkId } = await withTenant(pool, owner, (tx) =>
+    tx.one(sql.type(z.object({ postingCount: z.number().int(), chunkId: z.uuid() }))`
+      SELECT (SELECT count(*)::int FROM lexical_postings WHERE tenant_id = ${owner.tenantId}) AS "postingCount",
+             (SELECT id FROM chunks WHERE document_id = ${documentId}) AS "chunkId"
+    `),
+  );
+  if (postingCount === 0) throw new Error('the fixture documents have no lexical postings');
   return {
+    postingCount,
+    chunkId,
     ...owner,
     apiKeyId,
     sessionId,
@@ -368,6 +384,8 @@ export const WORLD_TABLES = [
   'embedding_models',
   'job_events',
   'jobs',
+  'lexical_postings',
+  'lexical_stats',
   'memberships',
   'messages',
   'query_log',
@@ -396,6 +414,9 @@ export function worldRows(world: TenantWorld): Record<WorldTable, { where: Fragm
     },
     job_events: { where: serials([world.jobEventId]), count: 1 },
     jobs: { where: uuids([world.jobId]), count: 1 },
+    // Both documents' postings, and the statistics of the tenant-wide scope and the owner's private one.
+    lexical_postings: { where: sql.fragment`tenant_id = ${world.tenantId}`, count: world.postingCount },
+    lexical_stats: { where: sql.fragment`tenant_id = ${world.tenantId}`, count: 2 },
     memberships: { where: sql.fragment`tenant_id = ${world.tenantId} AND user_id = ${world.userId}`, count: 1 },
     messages: { where: uuids(world.messageIds), count: 2 },
     query_log: { where: serials([world.queryLogId]), count: 1 },

@@ -138,9 +138,8 @@ test('a private document is found by its owner and by no other member', async (t
 test('another tenant’s chunks never appear, however closely they match', async (t) => {
   const { world, mia, bob } = t.context;
   for (const mode of ['dense', 'lexical', 'hybrid'] as const) {
-    // The lexical leg needs every word of the query in one chunk: there, the words both
-    // tenants' pruning chunks share, so that tenant A's own chunk is found (an empty result
-    // would pass the checks below vacuously).
+    // For the lexical leg, the words both tenants' pruning chunks share, so that tenant A's own
+    // chunk is found (an empty result would pass the checks below vacuously).
     const query = mode === 'lexical' ? 'apple trees pruned in late winter' : TEXT.theirs;
     const ours = await run(t, mia, { query, mode, k: 50 });
     t.true(ids(ours).includes(world.handbook.pruning), mode);

@@ -50,7 +50,7 @@ async function conversationMessages(
 
 async function ask(ctx: RouteContext<typeof Ask>) {
   const startedAt = performance.now();
-  const { pool, embedder, answerer } = ctx.services;
+  const { pool, embedder, answerer, bm25 } = ctx.services;
   const searcher = searcherOf(ctx);
   const { tenantId, userId } = searcher;
   const context: TenantContext = { tenantId, userId };
@@ -62,6 +62,7 @@ async function ask(ctx: RouteContext<typeof Ask>) {
     k,
     mode: 'hybrid',
     filters: searchFilters(filters),
+    bm25,
   });
   const { messages, hits } = await withTenant(pool, context, async (tx) => ({
     messages: conversationId ? await conversationMessages(tx, userId, conversationId) : [],

@@ -47,6 +47,7 @@ async function searchChunks(ctx: RouteContext<typeof Search>) {
     k,
     mode,
     filters: searchFilters(filters),
+    bm25: ctx.services.bm25,
   });
   ctx.body = { mode, k, results: results.map((result) => present(result, mode === 'hybrid')) } satisfies SearchResponse;
 }

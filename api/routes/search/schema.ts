@@ -60,7 +60,7 @@ export const SearchResult = z
     scores: z.object({
       fused: z.number().nullable().meta({ description: 'Reciprocal rank fusion score (hybrid mode)' }),
       dense: LegScore.nullable().meta({ description: 'Cosine similarity, when the dense leg returned the chunk' }),
-      lexical: LegScore.nullable().meta({ description: 'ts_rank_cd, when the lexical leg returned the chunk' }),
+      lexical: LegScore.nullable().meta({ description: 'BM25, when the lexical leg returned the chunk' }),
     }),
   })
   .meta({ id: 'SearchResult' });

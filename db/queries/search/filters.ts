@@ -16,6 +16,18 @@ export interface SearchFilters {
   readonly sources?: readonly DocumentSource[];
 }
 
+/** Whether the filters narrow anything beyond the tenant's searchable documents. */
+export function hasFilters(filters: SearchFilters = {}): boolean {
+  return Boolean(
+    filters.documentIds?.length ||
+    filters.tags?.any?.length ||
+    filters.tags?.all?.length ||
+    filters.createdAfter ||
+    filters.createdBefore ||
+    filters.sources?.length,
+  );
+}
+
 /** The condition on `d` of the tenant's searchable documents that pass the filters. */
 export function searchableDocuments(tenantId: string, filters: SearchFilters = {}): ListSqlToken {
   const conditions = [sql.fragment`d.tenant_id = ${tenantId}`, sql.fragment`d.active_version IS NOT NULL`];

@@ -13,7 +13,7 @@ export const ChunkHit = z.object({
   heading: z.string().nullable(),
   startOffset: z.number().int(),
   endOffset: z.number().int(),
-  /** The leg's score: cosine similarity (dense) or ts_rank_cd (lexical); higher is better. */
+  /** The leg's score: cosine similarity (dense) or BM25 (lexical); higher is better. */
   score: z.number(),
 });
 export type ChunkHit = z.infer<typeof ChunkHit>;
