@@ -2,8 +2,10 @@
 //   - recall@10 of the dense search the API runs, against exact search, for tenants holding
 //     0.1%, 1%, 10% and 50% of the chunks (and of a plain HNSW scan, to show the trap);
 //   - p95 latency of a tenant's dense search against an unfiltered index search of the table;
-//   - p95 latency of hybrid search against dense search, with the lexical leg as row-level
-//     security leaves it, and again with `ts_match_vq` marked LEAKPROOF by a superuser.
+//   - recall@10 of the lexical leg (BM25 over lexical_postings) against BM25 computed from every
+//     chunk's tsv;
+//   - p95 latency of hybrid search against dense search (target P5: at most 1.5×);
+//   - the sizes of the chunks table, its indexes and the lexical tables.
 // Brings its own PostgreSQL (like `npm test`; no Temporal is needed), loads the data set as the
 // runtime role under each tenant's context, builds the indexes once, runs one warm-up round
 // and `runs` measured ones, prints the tables and writes bench/results/search.{json,md}.
@@ -12,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
 import { projectRoot } from '../config.ts';
 import { runMigrations } from '../db/migrate.ts';
 import { createDatabasePool } from '../db/pool.ts';
@@ -23,7 +26,15 @@ import { ensureToolchain } from '../scripts/lib/toolchain.ts';
 import { createCorpusModel } from './lib/corpus.ts';
 import { loadDataset, planTenants, type LoadedTenant } from './lib/dataset.ts';
 import { withDeferredIndexes } from './lib/indexes.ts';
-import { K, measureRecall, tenantQueries, timeSearch, timeUnfiltered, type BenchQuery } from './lib/search-measure.ts';
+import {
+  K,
+  measureLexicalRecall,
+  measureRecall,
+  tenantQueries,
+  timeSearch,
+  timeUnfiltered,
+  type BenchQuery,
+} from './lib/search-measure.ts';
 import { writeReport, type TenantFigures } from './lib/search-report.ts';
 import { median, percentile } from './lib/stats.ts';
 
@@ -38,7 +49,7 @@ const CHUNKS = Number(args.chunks);
 const RUNS = Number(args.runs);
 const QUERIES = Number(args.queries);
 const SEED = 20261123;
-const SERIES = ['dense', 'unfiltered', 'lexical', 'hybrid', 'lexicalLeakproof', 'hybridLeakproof'] as const;
+const SERIES = ['dense', 'unfiltered', 'lexical', 'hybrid'] as const;
 type Series = (typeof SERIES)[number];
 
 const started = Date.now();
@@ -72,7 +83,7 @@ try {
       log(`  ${done}/${total} documents`);
     });
     loadSeconds = (performance.now() - loadStarted) / 1000;
-    log(`loaded in ${loadSeconds.toFixed(0)} s; building the HNSW and GIN indexes`);
+    log(`loaded in ${loadSeconds.toFixed(0)} s; building the HNSW index`);
     return loaded;
   });
   log(`indexes built: ${builds.map((b) => `${b.name} ${b.seconds.toFixed(1)} s`).join(', ')}`);
@@ -86,40 +97,42 @@ try {
     recall.set(tenant, await measureRecall(app, embedder, tenant, queries.get(tenant)!));
     log(`recall ${tenant.label}: ${recall.get(tenant)!.recall.toFixed(3)}`);
   }
+  const lexicalRecall = new Map<LoadedTenant, number>();
+  for (const tenant of measured) {
+    lexicalRecall.set(tenant, await measureLexicalRecall(app, tenant, queries.get(tenant)!));
+    log(`lexical recall ${tenant.label}: ${lexicalRecall.get(tenant)!.toFixed(3)}`);
+  }
 
-  const setLeakproof = (on: boolean) =>
-    superuser.query(
-      on
-        ? sql.unsafe`ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF`
-        : sql.unsafe`ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) NOT LEAKPROOF`,
-    );
-  const timeOne = (tenant: LoadedTenant, query: BenchQuery, series: Series): Promise<number> => {
-    if (series === 'unfiltered') return timeUnfiltered(superuser, embedder, query);
-    const mode = series === 'lexicalLeakproof' ? 'lexical' : series === 'hybridLeakproof' ? 'hybrid' : series;
-    return timeSearch(app, embedder, tenant, query, mode);
-  };
+  const timeOne = (tenant: LoadedTenant, query: BenchQuery, series: Series): Promise<number> =>
+    series === 'unfiltered'
+      ? timeUnfiltered(superuser, embedder, query)
+      : timeSearch(app, embedder, tenant, query, series);
   // runs[r][tenant][series] = p95 in ms. Each query is timed in every series back to back, so
   // that all see the same caches. Round 0 warms them and is not kept.
   const runs: Record<string, Record<string, number>>[] = [];
-  for (const [phase, series] of [
-    ['as row-level security leaves it', ['dense', 'unfiltered', 'lexical', 'hybrid']],
-    ['with ts_match_vq LEAKPROOF', ['lexicalLeakproof', 'hybridLeakproof']],
-  ] as const) {
-    if (phase !== 'as row-level security leaves it') await setLeakproof(true);
-    for (let round = 0; round <= RUNS; round++) {
-      for (const tenant of measured) {
-        const times = new Map<Series, number[]>(series.map((name) => [name, []]));
-        for (const query of queries.get(tenant)!) {
-          for (const name of series) times.get(name)!.push(await timeOne(tenant, query, name));
-        }
-        if (round === 0) continue;
-        for (const [name, values] of times)
-          ((runs[round - 1] ??= {})[tenant.label] ??= {})[name] = percentile(values, 0.95);
+  for (let round = 0; round <= RUNS; round++) {
+    for (const tenant of measured) {
+      const times = new Map<Series, number[]>(SERIES.map((name) => [name, []]));
+      for (const query of queries.get(tenant)!) {
+        for (const name of SERIES) times.get(name)!.push(await timeOne(tenant, query, name));
       }
-      log(`latency ${phase}: ${round === 0 ? 'warm-up' : `run ${round}/${RUNS}`} done`);
+      if (round === 0) continue;
+      for (const [name, values] of times)
+        ((runs[round - 1] ??= {})[tenant.label] ??= {})[name] = percentile(values, 0.95);
     }
+    log(`latency: ${round === 0 ? 'warm-up' : `run ${round}/${RUNS}`} done`);
   }
-  await setLeakproof(false);
+  const sizes = Object.fromEntries(
+    (
+      await superuser.any(sql.type(z.object({ name: z.string(), bytes: z.number() }))`
+        SELECT c.relname AS name, pg_relation_size(c.oid)::float8 AS bytes
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 't')
+          AND (c.relname LIKE 'chunks%' OR c.relname LIKE 'lexical%')
+        ORDER BY c.relname
+      `)
+    ).map(({ name, bytes }) => [name, bytes]),
+  );
 
   const figures: TenantFigures[] = measured.map((tenant) => {
     const p95 = Object.fromEntries(
@@ -133,6 +146,7 @@ try {
       strategies,
       recall: tenantRecall,
       plainRecall,
+      lexicalRecall: lexicalRecall.get(tenant)!,
       p95,
     };
   });
@@ -150,6 +164,7 @@ try {
       seconds: loadSeconds,
       indexBuilds: Object.fromEntries(builds.map((build) => [build.name, build.seconds])),
     },
+    sizes,
     tenants: figures,
     runs,
   };

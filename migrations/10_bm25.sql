@@ -14,8 +14,10 @@
 --                     LEAKPROOF, so the planner may use the index ahead of the policy, and a
 --                     query reads the postings of its own terms in its own tenant and nothing
 --                     else. The policy is the chunks' policy (tenant, and a private chunk's owner
---                     alone), on columns copied from the chunk, so a private chunk's terms count
---                     toward nobody's statistics but its owner's.
+--                     alone) on `private_to`, the owner of a private chunk (NULL for a shared
+--                     one), so a private chunk's terms count toward nobody's statistics but its
+--                     owner's. Rows are kept narrow (no document id, tf as smallint, NULL for
+--                     shared chunks' owner): there is one per distinct term of every chunk.
 --   lexical_stats     per tenant and visibility scope (tenant-wide, or one owner's private
 --                     chunks), the number of chunks and their total length, kept by a trigger
 --                     on lexical_postings, so that it always equals what the postings hold. A
@@ -34,17 +36,15 @@
 -- caller, under the caller's policies.
 
 CREATE TABLE lexical_postings (
-  tenant_id     uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-  ts_config     text NOT NULL,
-  term          text NOT NULL,
-  chunk_id      uuid NOT NULL REFERENCES chunks (id) ON DELETE CASCADE,
-  document_id   uuid NOT NULL,
-  tf            integer NOT NULL CHECK (tf > 0),
-  length        integer NOT NULL CHECK (length > 0),
-  visibility    text NOT NULL CHECK (visibility IN ('tenant', 'private')),
-  owner_user_id uuid NOT NULL,
-  -- The scoring reads every column from the index alone (an index-only scan).
-  PRIMARY KEY (tenant_id, ts_config, term, chunk_id) INCLUDE (document_id, tf, length, visibility, owner_user_id)
+  tenant_id  uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  ts_config  text NOT NULL,
+  term       text NOT NULL,
+  chunk_id   uuid NOT NULL REFERENCES chunks (id) ON DELETE CASCADE,
+  tf         smallint NOT NULL CHECK (tf > 0),  -- at most 256: a tsvector keeps no more positions
+  length     integer NOT NULL CHECK (length > 0),
+  private_to uuid,
+  -- The scoring and the policy read every column from the index alone (an index-only scan).
+  PRIMARY KEY (tenant_id, ts_config, term, chunk_id) INCLUDE (tf, length, private_to)
 );
 -- For the cascade from chunks, and for removing a version's postings.
 CREATE INDEX lexical_postings_chunk_idx ON lexical_postings (chunk_id);
@@ -52,34 +52,33 @@ CREATE INDEX lexical_postings_chunk_idx ON lexical_postings (chunk_id);
 CREATE TABLE lexical_stats (
   tenant_id     uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
   -- NULL for the tenant-wide scope, else the owner of the private chunks counted here.
-  owner_user_id uuid,
+  private_to    uuid,
   chunk_count   bigint NOT NULL CHECK (chunk_count >= 0),
   total_length  bigint NOT NULL CHECK (total_length >= 0),
-  UNIQUE NULLS NOT DISTINCT (tenant_id, owner_user_id)
+  UNIQUE NULLS NOT DISTINCT (tenant_id, private_to)
 );
 
 ALTER TABLE lexical_postings ENABLE ROW LEVEL SECURITY;
 ALTER TABLE lexical_postings FORCE ROW LEVEL SECURITY;
--- A posting is written only for a chunk the context can see, and carries that chunk's tenant,
--- document, visibility and owner, as chunks do for their document.
+-- A posting is written only for a chunk the context can see, and carries that chunk's tenant
+-- and privacy, as chunks do for their document.
 CREATE POLICY lexical_postings_visible ON lexical_postings
-  USING (tenant_id = app_current_tenant() AND (visibility = 'tenant' OR owner_user_id = app_current_user()))
+  USING (tenant_id = app_current_tenant() AND (private_to IS NULL OR private_to = app_current_user()))
   WITH CHECK (
     tenant_id = app_current_tenant()
-    AND (visibility = 'tenant' OR owner_user_id = app_current_user())
+    AND (private_to IS NULL OR private_to = app_current_user())
     AND EXISTS (
       SELECT 1 FROM chunks c
       WHERE c.id = lexical_postings.chunk_id AND c.tenant_id = lexical_postings.tenant_id
-        AND c.document_id = lexical_postings.document_id AND c.visibility = lexical_postings.visibility
-        AND c.owner_user_id = lexical_postings.owner_user_id
+        AND (CASE c.visibility WHEN 'private' THEN c.owner_user_id END) IS NOT DISTINCT FROM lexical_postings.private_to
     )
   );
 
 ALTER TABLE lexical_stats ENABLE ROW LEVEL SECURITY;
 ALTER TABLE lexical_stats FORCE ROW LEVEL SECURITY;
 CREATE POLICY lexical_stats_visible ON lexical_stats
-  USING (tenant_id = app_current_tenant() AND (owner_user_id IS NULL OR owner_user_id = app_current_user()))
-  WITH CHECK (tenant_id = app_current_tenant() AND (owner_user_id IS NULL OR owner_user_id = app_current_user()));
+  USING (tenant_id = app_current_tenant() AND (private_to IS NULL OR private_to = app_current_user()))
+  WITH CHECK (tenant_id = app_current_tenant() AND (private_to IS NULL OR private_to = app_current_user()));
 
 -- A document's active version changed: the old version's postings go, the new one's come. Terms
 -- and tf are read from the chunk's tsv (a lexeme keeps at most 256 positions there, so tf
@@ -94,10 +93,9 @@ BEGIN
     WHERE c.document_id = OLD.id AND c.version = OLD.active_version AND p.chunk_id = c.id;
   END IF;
   IF NEW.active_version IS NOT NULL THEN
-    INSERT INTO public.lexical_postings
-      (tenant_id, ts_config, term, chunk_id, document_id, tf, length, visibility, owner_user_id)
-    SELECT c.tenant_id, c.ts_config, t.lexeme, c.id, c.document_id, cardinality(t.positions), l.length,
-           c.visibility, c.owner_user_id
+    INSERT INTO public.lexical_postings (tenant_id, ts_config, term, chunk_id, tf, length, private_to)
+    SELECT c.tenant_id, c.ts_config, t.lexeme, c.id, cardinality(t.positions), l.length,
+           CASE c.visibility WHEN 'private' THEN c.owner_user_id END
     FROM public.chunks c
     CROSS JOIN LATERAL (SELECT sum(cardinality(u.positions))::int AS length FROM unnest(c.tsv) AS u) AS l
     CROSS JOIN LATERAL unnest(c.tsv) AS t
@@ -124,21 +122,21 @@ CREATE FUNCTION app_lexical_count() RETURNS trigger
 AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO public.lexical_stats AS s (tenant_id, owner_user_id, chunk_count, total_length)
+    INSERT INTO public.lexical_stats AS s (tenant_id, private_to, chunk_count, total_length)
     SELECT tenant_id, scope, count(*), sum(length)
-    FROM (SELECT DISTINCT tenant_id, CASE visibility WHEN 'private' THEN owner_user_id END AS scope, chunk_id, length
+    FROM (SELECT DISTINCT tenant_id, private_to AS scope, chunk_id, length
           FROM changed) AS added
     GROUP BY tenant_id, scope
-    ON CONFLICT (tenant_id, owner_user_id) DO UPDATE
+    ON CONFLICT (tenant_id, private_to) DO UPDATE
       SET chunk_count = s.chunk_count + excluded.chunk_count, total_length = s.total_length + excluded.total_length;
   ELSE
     UPDATE public.lexical_stats AS s
     SET chunk_count = s.chunk_count - removed.chunks, total_length = s.total_length - removed.length
     FROM (SELECT tenant_id, scope, count(*) AS chunks, sum(length) AS length
-          FROM (SELECT DISTINCT tenant_id, CASE visibility WHEN 'private' THEN owner_user_id END AS scope, chunk_id, length
+          FROM (SELECT DISTINCT tenant_id, private_to AS scope, chunk_id, length
                 FROM changed) AS chunks
           GROUP BY tenant_id, scope) AS removed
-    WHERE s.tenant_id = removed.tenant_id AND s.owner_user_id IS NOT DISTINCT FROM removed.scope;
+    WHERE s.tenant_id = removed.tenant_id AND s.private_to IS NOT DISTINCT FROM removed.scope;
   END IF;
   RETURN NULL;
 END
@@ -164,9 +162,9 @@ ALTER TABLE documents NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE chunks NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE lexical_postings NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE lexical_stats NO FORCE ROW LEVEL SECURITY;
-INSERT INTO lexical_postings (tenant_id, ts_config, term, chunk_id, document_id, tf, length, visibility, owner_user_id)
-SELECT c.tenant_id, c.ts_config, t.lexeme, c.id, c.document_id, cardinality(t.positions), l.length,
-       c.visibility, c.owner_user_id
+INSERT INTO lexical_postings (tenant_id, ts_config, term, chunk_id, tf, length, private_to)
+SELECT c.tenant_id, c.ts_config, t.lexeme, c.id, cardinality(t.positions), l.length,
+       CASE c.visibility WHEN 'private' THEN c.owner_user_id END
 FROM chunks c
 JOIN documents d ON d.id = c.document_id AND d.active_version = c.version
 CROSS JOIN LATERAL (SELECT sum(cardinality(u.positions))::int AS length FROM unnest(c.tsv) AS u) AS l

@@ -109,43 +109,24 @@ const TABLES: readonly RlsTable[] = [
     name: 'lexical_postings',
     forgeries: (a, b) => [
       // A posting in B's tenant, for B's chunk.
-      forgedPosting({
-        tenantId: b.tenantId,
-        chunkId: b.chunkId,
-        documentId: b.documentId,
-        visibility: 'tenant',
-        ownerUserId: b.userId,
-      }),
+      forgedPosting({ tenantId: b.tenantId, chunkId: b.chunkId, privateTo: null }),
       // A posting in A's own tenant that names B's chunk: it would put B's words in A's statistics.
-      forgedPosting({
-        tenantId: a.tenantId,
-        chunkId: b.chunkId,
-        documentId: b.documentId,
-        visibility: 'tenant',
-        ownerUserId: b.userId,
-      }),
+      forgedPosting({ tenantId: a.tenantId, chunkId: b.chunkId, privateTo: null }),
       // A posting of A's shared chunk, marked as the private chunk of another user.
-      forgedPosting({
-        tenantId: a.tenantId,
-        chunkId: a.chunkId,
-        documentId: a.documentId,
-        visibility: 'private',
-        ownerUserId: b.userId,
-      }),
+      forgedPosting({ tenantId: a.tenantId, chunkId: a.chunkId, privateTo: b.userId }),
+      // A posting of A's shared chunk, marked as private to A: the chunk's privacy must be copied.
+      forgedPosting({ tenantId: a.tenantId, chunkId: a.chunkId, privateTo: a.userId }),
     ],
-    moves: (_a, b) => [
-      sql.fragment`tenant_id = ${b.tenantId}`,
-      sql.fragment`visibility = 'private', owner_user_id = ${b.userId}`,
-    ],
+    moves: (_a, b) => [sql.fragment`tenant_id = ${b.tenantId}`, sql.fragment`private_to = ${b.userId}`],
   },
   {
     name: 'lexical_stats',
     forgeries: (a, b) => [
-      sql.unsafe`INSERT INTO lexical_stats (tenant_id, owner_user_id, chunk_count, total_length) VALUES (${b.tenantId}, ${b.userId}, 1, 1)`,
+      sql.unsafe`INSERT INTO lexical_stats (tenant_id, private_to, chunk_count, total_length) VALUES (${b.tenantId}, ${b.userId}, 1, 1)`,
       // Statistics of another user's private scope, in A's own tenant.
-      sql.unsafe`INSERT INTO lexical_stats (tenant_id, owner_user_id, chunk_count, total_length) VALUES (${a.tenantId}, ${b.userId}, 1, 1)`,
+      sql.unsafe`INSERT INTO lexical_stats (tenant_id, private_to, chunk_count, total_length) VALUES (${a.tenantId}, ${b.userId}, 1, 1)`,
     ],
-    moves: (_a, b) => [sql.fragment`tenant_id = ${b.tenantId}`, sql.fragment`owner_user_id = ${b.userId}`],
+    moves: (_a, b) => [sql.fragment`tenant_id = ${b.tenantId}`, sql.fragment`private_to = ${b.userId}`],
   },
   {
     name: 'conversations',
@@ -286,11 +267,10 @@ function forgedChunk(row: ForgedRow & { readonly documentId: string }): QuerySql
   `;
 }
 
-function forgedPosting(row: ForgedRow & { readonly chunkId: string; readonly documentId: string }): QuerySqlToken {
+function forgedPosting(row: { tenantId: string; chunkId: string; privateTo: string | null }): QuerySqlToken {
   return sql.unsafe`
-    INSERT INTO lexical_postings (tenant_id, ts_config, term, chunk_id, document_id, tf, length, visibility, owner_user_id)
-    VALUES (${row.tenantId}, 'english', ${`forged${randomUUID()}`}, ${row.chunkId}, ${row.documentId}, 1, 1,
-            ${row.visibility}, ${row.ownerUserId})
+    INSERT INTO lexical_postings (tenant_id, ts_config, term, chunk_id, tf, length, private_to)
+    VALUES (${row.tenantId}, 'english', ${`forged${randomUUID()}`}, ${row.chunkId}, 1, 1, ${row.privateTo})
   `;
 }
 

@@ -105,8 +105,8 @@ test('migration 10 writes the postings and statistics of what search served befo
         owner,
       ]);
       const { rows: stats } = await client.query<{ scope: string; chunk_count: string; total_length: string }>(
-        `SELECT coalesce(owner_user_id::text, 'tenant') AS scope, chunk_count, total_length FROM lexical_stats
-         ORDER BY owner_user_id NULLS FIRST`,
+        `SELECT coalesce(private_to::text, 'tenant') AS scope, chunk_count, total_length FROM lexical_stats
+         ORDER BY private_to NULLS FIRST`,
       );
       const { rows: expected } = await client.query<{ scope: string; chunks: string; length: string }>(
         `SELECT scope, count(DISTINCT id) AS chunks, sum(tf) AS length
@@ -128,7 +128,8 @@ test('migration 10 writes the postings and statistics of what search served befo
         ],
       );
       const { rows: postings } = await client.query<{ document_id: string; terms: string[] }>(
-        `SELECT document_id, array_agg(DISTINCT term ORDER BY term) AS terms FROM lexical_postings GROUP BY document_id`,
+        `SELECT c.document_id, array_agg(DISTINCT p.term ORDER BY p.term) AS terms
+         FROM lexical_postings p JOIN chunks c ON c.id = p.chunk_id GROUP BY c.document_id`,
       );
       const terms = Object.fromEntries(postings.map((row) => [row.document_id, row.terms]));
       t.deepEqual(Object.keys(terms).sort(), [shared, privateDocument].sort(), 'the inactive version has none');

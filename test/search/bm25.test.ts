@@ -252,7 +252,7 @@ test('a private document counts toward its owner’s statistics alone, and is fo
   const visible = await withTenant(pool, member, (tx) =>
     tx.one(sql.type(z.object({ postings: z.number(), scopes: z.number() }))`
       SELECT (SELECT count(*) FROM lexical_postings WHERE chunk_id = ${secret.chunkIds[0]!})::int AS postings,
-             (SELECT count(*) FROM lexical_stats WHERE owner_user_id IS NOT NULL)::int AS scopes
+             (SELECT count(*) FROM lexical_stats WHERE private_to IS NOT NULL)::int AS scopes
     `),
   );
   t.deepEqual(visible, { postings: 0, scopes: 0 });

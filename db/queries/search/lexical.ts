@@ -100,24 +100,27 @@ export async function lexicalSearch(tx: TenantConnection, query: LexicalQuery): 
              coalesce(sum(total_length), 0)::float8 / greatest(coalesce(sum(chunk_count), 0), 1) AS avgdl
       FROM lexical_stats WHERE tenant_id = ${tenant}
     ),
-    weights AS (
-      SELECT t.ts_config, t.term, t.qtf * ln(1 + (s.n - f.df + 0.5) / (f.df + 0.5)) AS idf
-      FROM terms t CROSS JOIN stats s
+    -- Each term's postings, read once: its document frequency is their count.
+    postings AS (
+      SELECT t.qtf, f.df, f.chunks, f.tfs, f.lengths
+      FROM terms t
       CROSS JOIN LATERAL (
-        SELECT count(*)::float8 AS df FROM lexical_postings p
+        SELECT count(*)::float8 AS df, array_agg(p.chunk_id) AS chunks, array_agg(p.tf) AS tfs,
+               array_agg(p.length) AS lengths
+        FROM lexical_postings p
         WHERE p.tenant_id = ${tenant} AND p.ts_config = t.ts_config AND p.term = t.term
       ) AS f
       WHERE f.df > 0
     ),
     scored AS (
-      SELECT p.chunk_id,
-             sum(w.idf * p.tf * (${k1}::float8 + 1)
-                 / (p.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * p.length / greatest(s.avgdl, 1)))) AS score
-      FROM weights w
-      JOIN lexical_postings p ON p.tenant_id = ${tenant} AND p.ts_config = w.ts_config AND p.term = w.term
+      SELECT u.chunk_id,
+             sum(p.qtf * ln(1 + (s.n - p.df + 0.5) / (p.df + 0.5)) * u.tf * (${k1}::float8 + 1)
+                 / (u.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * u.length / greatest(s.avgdl, 1)))) AS score
+      FROM postings p
       CROSS JOIN stats s
-      GROUP BY p.chunk_id
-      ${narrowed ? sql.fragment`` : sql.fragment`ORDER BY score DESC, p.chunk_id LIMIT ${query.k}`}
+      CROSS JOIN LATERAL unnest(p.chunks, p.tfs, p.lengths) AS u(chunk_id, tf, length)
+      GROUP BY u.chunk_id
+      ${narrowed ? sql.fragment`` : sql.fragment`ORDER BY score DESC, u.chunk_id LIMIT ${query.k}`}
     )
     SELECT ${hitColumns}, s.score
     FROM scored s
