@@ -1,12 +1,14 @@
 // createApp(deps): the Koa application, without listening. The middleware runs in this order:
 // the error handler (first, so it shapes every failure), request id and log, metrics, the
-// 404/405 answer for requests no route took, the JSON body parser, then the routers.
+// 404/405 answer for requests no route took, the drain of a body left part read once the response
+// has gone out, the JSON body parser, then the routers.
 import Koa from 'koa';
 import { createLoginLimiter } from './auth/login-limiter.ts';
 import { createPasswordHasher } from './auth/passwords.ts';
 import { createTokenService, resolveJwtSecret } from './auth/tokens.ts';
 import type { ApiContextExtension, ApiDeps, ApiServices, ApiState } from './context.ts';
 import { createMetrics } from './metrics.ts';
+import { drainBody } from './middleware/drain-body.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { jsonBody } from './middleware/json-body.ts';
 import { recordMetrics } from './middleware/metrics.ts';
@@ -72,6 +74,7 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.use(requestContext());
   app.use(recordMetrics());
   app.use(notFound());
+  app.use(drainBody());
   app.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES, streamed: ['multipart/form-data'] }));
   for (const router of [system, ...resources]) app.use(router.routes()).use(router.allowedMethods());
   return app;

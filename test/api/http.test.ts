@@ -1,8 +1,39 @@
+import { once } from 'node:events';
+import http from 'node:http';
 import anyTest, { type TestFn } from 'ava';
 import { call, signUp, type ApiTestContext, withApi } from './harness.ts';
 
 const BODY_LIMIT_BYTES = 2048;
 const test = withApi(anyTest as TestFn<ApiTestContext>, { BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES) });
+
+/** Larger than what the parser reads before it gives up, small enough to sit in the socket buffers. */
+const UNREAD_BODY_BYTES = 256 * 1024;
+const NEXT_ANSWER_TIMEOUT_MS = 5_000;
+
+/** Sends a request on the agent and reads its answer to the end. */
+async function exchange(
+  agent: http.Agent,
+  url: string,
+  request: { method: string; path: string; headers?: http.OutgoingHttpHeaders; body?: Buffer },
+): Promise<{ status: number; reusedSocket: boolean }> {
+  const sent = http.request(`${url}${request.path}`, {
+    agent,
+    method: request.method,
+    headers: request.headers,
+    signal: AbortSignal.timeout(NEXT_ANSWER_TIMEOUT_MS),
+  });
+  sent.end(request.body);
+  try {
+    const [response] = (await once(sent, 'response')) as [http.IncomingMessage];
+    response.resume();
+    await once(response, 'end');
+    return { status: response.statusCode ?? 0, reusedSocket: sent.reusedSocket };
+  } catch (error) {
+    throw new Error(`no answer within ${NEXT_ANSWER_TIMEOUT_MS} ms to ${request.method} ${request.path}`, {
+      cause: error,
+    });
+  }
+}
 
 test('malformed JSON is 400 invalid_json', async (t) => {
   const reply = await call(t.context.api, 'POST', '/v1/auth/register', { rawBody: '{"email": "a@b.c",' });
@@ -77,3 +108,28 @@ test('keeps a sane x-request-id and replaces anything else', async (t) => {
   const generated = await call(api, 'GET', '/v1/nope');
   t.regex(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
 });
+
+for (const [title, headers, status] of [
+  ['a body that fails to inflate', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, 400],
+  ['a chunked body over the limit', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, 413],
+] as const) {
+  test(`the next request on a kept-alive connection is answered after ${title}`, async (t) => {
+    // One socket for both requests, as a keep-alive client reuses it: the body the parser
+    // stopped reading must not stand in front of the next request.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const body = Buffer.alloc(UNREAD_BODY_BYTES, ' ');
+      const refused = await exchange(agent, t.context.api.url, {
+        method: 'POST',
+        path: '/v1/auth/login',
+        headers,
+        body,
+      });
+      t.is(refused.status, status);
+      const next = await exchange(agent, t.context.api.url, { method: 'GET', path: '/healthz' });
+      t.deepEqual(next, { status: 200, reusedSocket: true });
+    } finally {
+      agent.destroy();
+    }
+  });
+}
