@@ -5,6 +5,10 @@
 export const SEARCH_MODES = ['dense', 'lexical', 'hybrid'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
 
+/** What results may be collapsed to: `document` keeps each document's best chunk alone. */
+export const SEARCH_COLLAPSES = ['document'] as const;
+export type SearchCollapse = (typeof SEARCH_COLLAPSES)[number];
+
 /** A leg of hybrid search: one way of finding chunks, whose ranked list is fused with the other's. */
 export type SearchLeg = Exclude<SearchMode, 'hybrid'>;
 

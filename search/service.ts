@@ -7,7 +7,7 @@
 // take seconds, or hang until its timeout), then runSearch() runs the SQL legs, which take the
 // vector, inside the caller's tenant transaction. search() does both and logs the query.
 import type { DatabasePool } from 'slonik';
-import type { SearchLeg, SearchMode } from '../contract/search.ts';
+import type { SearchCollapse, SearchLeg, SearchMode } from '../contract/search.ts';
 import { denseSearch, type DenseStrategy } from '../db/queries/search/dense.ts';
 import type { SearchFilters } from '../db/queries/search/filters.ts';
 import type { ChunkHit } from '../db/queries/search/hits.ts';
@@ -25,6 +25,8 @@ export interface SearchRequest {
   readonly filters?: SearchFilters;
   /** The lexical leg's BM25 parameters; BM25_DEFAULTS where unset. */
   readonly bm25?: Partial<Bm25Parameters>;
+  /** `document`: k documents, each by its best chunk, rather than k chunks. */
+  readonly collapse?: SearchCollapse;
 }
 
 export interface SearchResult {
@@ -52,6 +54,20 @@ export function legDepth(k: number): number {
   return Math.min(100, Math.max(20, 2 * k));
 }
 
+/**
+ * How deep each leg looks when results are collapsed to documents: deep enough that k distinct
+ * documents remain when documents have several matching chunks each.
+ */
+export function collapsedLegDepth(k: number): number {
+  return Math.min(250, Math.max(50, 5 * k));
+}
+
+/** Each document's best chunk, in the leg's order. */
+function bestPerDocument(hits: readonly ChunkHit[]): ChunkHit[] {
+  const seen = new Set<string>();
+  return hits.filter((hit) => !seen.has(hit.documentId) && seen.add(hit.documentId));
+}
+
 /** Embeds the query if a dense leg will run. Holds no connection. */
 export async function prepareSearch(
   embedder: Embedder,
@@ -70,8 +86,8 @@ function single(hits: readonly ChunkHit[], leg: SearchLeg): SearchResult[] {
 
 /** Runs the legs of a prepared search in the caller's tenant transaction and fuses them. */
 export async function runSearch(tx: TenantConnection, prepared: PreparedSearch): Promise<SearchOutcome> {
-  const { tenantId, query, k, mode, filters, bm25 } = prepared.request;
-  const depth = mode === 'hybrid' ? legDepth(k) : k;
+  const { tenantId, query, k, mode, filters, bm25, collapse } = prepared.request;
+  const depth = collapse ? collapsedLegDepth(k) : mode === 'hybrid' ? legDepth(k) : k;
   let dense: readonly ChunkHit[] = [];
   let lexical: readonly ChunkHit[] = [];
   let denseStrategy: DenseStrategy | null = null;
@@ -82,10 +98,16 @@ export async function runSearch(tx: TenantConnection, prepared: PreparedSearch):
     denseStrategy = found.strategy;
   }
   if (mode !== 'dense') lexical = await lexicalSearch(tx, { tenantId, text: query, k: depth, filters, bm25 });
+  if (collapse === 'document') {
+    // Each leg ranks documents by their best chunk; fusion then ranks documents.
+    dense = bestPerDocument(dense);
+    lexical = bestPerDocument(lexical);
+  }
 
-  if (mode === 'dense') return { results: single(dense, 'dense'), denseStrategy };
-  if (mode === 'lexical') return { results: single(lexical, 'lexical'), denseStrategy };
-  const withIds = (hits: readonly ChunkHit[]) => hits.map((hit) => ({ ...hit, id: hit.chunkId }));
+  if (mode === 'dense') return { results: single(dense.slice(0, k), 'dense'), denseStrategy };
+  if (mode === 'lexical') return { results: single(lexical.slice(0, k), 'lexical'), denseStrategy };
+  const key = collapse === 'document' ? (hit: ChunkHit) => hit.documentId : (hit: ChunkHit) => hit.chunkId;
+  const withIds = (hits: readonly ChunkHit[]) => hits.map((hit) => ({ ...hit, id: key(hit) }));
   const fused = reciprocalRankFusion({ dense: withIds(dense), lexical: withIds(lexical) }, { limit: k });
   const results = fused.map(({ item: { id: _id, score: _score, ...hit }, score, legs }) => ({ hit, score, legs }));
   return { results, denseStrategy };

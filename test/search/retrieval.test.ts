@@ -164,3 +164,27 @@ test('a search in a context without a tenant finds nothing', async (t) => {
   const results = await withTenant(pool, { userId: mia.userId }, async (tx) => (await runSearch(tx, prepared)).results);
   t.deepEqual(results, []);
 });
+
+test('collapsed to documents, each document appears once, by its best chunk, in every mode', async (t) => {
+  const { world, mia } = t.context;
+  // Words of all three handbook chunks, and of the lighthouse log.
+  const query = 'apple trees pruned, drip irrigation water, codling moth traps, lighthouse keeper';
+  for (const mode of ['dense', 'lexical', 'hybrid'] as const) {
+    const chunks = await run(t, mia, { query, mode, k: 10 });
+    const handbookChunks = chunks.filter((result) => result.hit.documentId === world.handbook.documentId);
+    t.true(handbookChunks.length >= 2, `${mode}: the handbook has several matching chunks`);
+    const documents = await run(t, mia, { query, mode, k: 10, collapse: 'document' });
+    const documentIds = documents.map((result) => result.hit.documentId);
+    t.deepEqual(documentIds, [...new Set(documentIds)], `${mode}: one result per document`);
+    t.true(documentIds.includes(world.handbook.documentId) && documentIds.includes(world.log.documentId), mode);
+    // The handbook stands for itself by the chunk its own leg ranked best.
+    const handbook = documents.find((result) => result.hit.documentId === world.handbook.documentId)!;
+    if (mode !== 'hybrid') t.is(handbook.hit.chunkId, handbookChunks[0]!.hit.chunkId, mode);
+    const legs = Object.values(handbook.legs);
+    t.true(legs.length > 0 && legs.every((leg) => leg!.rank >= 1), mode);
+  }
+  // k counts documents: with k = 1, the best document alone.
+  const [only, ...rest] = await run(t, mia, { query, mode: 'hybrid', k: 1, collapse: 'document' });
+  t.truthy(only);
+  t.deepEqual(rest, []);
+});

@@ -18,6 +18,7 @@ test('a hybrid search returns each chunk with its document, location and the sco
   const reply = await searchAs(t, mia, { query: 'pheromone traps for the moth', k: 3 });
   t.is(reply.status, 200);
   t.is(reply.body.mode, 'hybrid');
+  t.is(reply.body.collapse, null);
   t.is(reply.body.k, 3);
   t.is(reply.body.results.length, 3);
   const [first] = reply.body.results;
@@ -104,6 +105,7 @@ const BAD_REQUESTS: ReadonlyArray<{ title: string; body: unknown; paths: string[
   { title: 'k of 51', body: { query: 'apple', k: 51 }, paths: ['body.k'] },
   { title: 'a fractional k', body: { query: 'apple', k: 2.5 }, paths: ['body.k'] },
   { title: 'an unknown mode', body: { query: 'apple', mode: 'fuzzy' }, paths: ['body.mode'] },
+  { title: 'an unknown collapse', body: { query: 'apple', collapse: 'tenant' }, paths: ['body.collapse'] },
   { title: 'an unknown field', body: { query: 'apple', limit: 3 }, paths: ['body'] },
   { title: 'an unknown filter', body: { query: 'apple', filters: { owner: 'me' } }, paths: ['body.filters'] },
   {
@@ -165,4 +167,17 @@ test('openapi.json documents search and ask with their provider errors', async (
   }
   t.truthy(reply.body.components.schemas.SearchResult);
   t.truthy(reply.body.components.schemas.Citation);
+});
+
+test('collapse: "document" answers one result per document and says so', async (t) => {
+  const { mia } = t.context.world;
+  const query = 'apple trees pruned, drip irrigation water, codling moth traps';
+  const chunks = await searchAs(t, mia, { query, k: 10 });
+  const reply = await searchAs(t, mia, { query, k: 10, collapse: 'document' });
+  t.is(reply.status, 200);
+  t.is(reply.body.collapse, 'document');
+  const ids = (body: { results: { documentId: string }[] }) => body.results.map((result) => result.documentId);
+  t.true(new Set(ids(chunks.body)).size < ids(chunks.body).length, 'without it a document has several chunks');
+  t.deepEqual(ids(reply.body), [...new Set(ids(reply.body))]);
+  t.true(ids(reply.body).length > 0);
 });

@@ -40,7 +40,7 @@ function present({ hit, score, legs }: FoundChunk, fused: boolean): SearchResult
 
 async function searchChunks(ctx: RouteContext<typeof Search>) {
   const searcher = searcherOf(ctx);
-  const { query, k, mode, filters } = ctx.state.input.body;
+  const { query, k, mode, filters, collapse } = ctx.state.input.body;
   const { results } = await search(ctx.services, searcher, {
     tenantId: searcher.tenantId,
     query,
@@ -48,6 +48,12 @@ async function searchChunks(ctx: RouteContext<typeof Search>) {
     mode,
     filters: searchFilters(filters),
     bm25: ctx.services.bm25,
+    collapse,
   });
-  ctx.body = { mode, k, results: results.map((result) => present(result, mode === 'hybrid')) } satisfies SearchResponse;
+  ctx.body = {
+    mode,
+    k,
+    collapse: collapse ?? null,
+    results: results.map((result) => present(result, mode === 'hybrid')),
+  } satisfies SearchResponse;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DOCUMENT_SOURCES } from '../../../contract/documents.ts';
 import { ChunkLocation as ChunkLocationRow } from '../../../db/queries/search/hits.ts';
 import type { SearchFilters } from '../../../db/queries/search/filters.ts';
-import { SEARCH_MODES } from '../../../contract/search.ts';
+import { SEARCH_COLLAPSES, SEARCH_MODES } from '../../../contract/search.ts';
 import type { Contract } from '../../openapi/contract.ts';
 import { Timestamp, Uuid } from '../../schemas.ts';
 
@@ -67,7 +67,12 @@ export const SearchResult = z
 export type SearchResult = z.infer<typeof SearchResult>;
 
 export const SearchResponse = z
-  .object({ mode: z.enum(SEARCH_MODES), k: z.number().int(), results: z.array(SearchResult) })
+  .object({
+    mode: z.enum(SEARCH_MODES),
+    k: z.number().int(),
+    collapse: z.enum(SEARCH_COLLAPSES).nullable(),
+    results: z.array(SearchResult),
+  })
   .meta({ id: 'SearchResponse' });
 export type SearchResponse = z.infer<typeof SearchResponse>;
 
@@ -77,12 +82,19 @@ export const Search = {
   summary: 'Search the tenant’s documents (and the caller’s private ones)',
   description:
     'Dense (embedding similarity), lexical (PostgreSQL full-text search, web-search syntax) or hybrid, which ' +
-    'fuses both with reciprocal rank fusion. Only the active version of each document is searched.',
+    'fuses both with reciprocal rank fusion. Only the active version of each document is searched. ' +
+    'With `collapse: "document"` the results are k documents, each by its best chunk: each leg ranks documents ' +
+    'by their best chunk, and hybrid mode fuses those ranks (a result shows the dense leg’s best chunk of the ' +
+    'document when both legs found it, and each leg’s score is that of its own best chunk).',
   body: z.strictObject({
     query: Question,
     k: z.number().int().min(1).max(50).default(10),
     mode: z.enum(SEARCH_MODES).default('hybrid'),
     filters: Filters.optional(),
+    collapse: z
+      .enum(SEARCH_COLLAPSES)
+      .optional()
+      .meta({ description: 'document: one result per document, its best chunk' }),
   }),
-  responses: { 200: { description: 'The best k chunks, best first', schema: SearchResponse } },
+  responses: { 200: { description: 'The best k chunks (or documents), best first', schema: SearchResponse } },
 } satisfies Contract;
