@@ -11,3 +11,11 @@ test('reaches the embedded dev server on this machine when TEMPORAL_ADDRESS is u
   t.is(temporalAddressOf(loadConfig({ TEMPORAL_ADDRESS: '' })), '127.0.0.1:7233');
   t.is(temporalAddressOf(loadConfig({ TEMPORAL_PORT: '7300' })), '127.0.0.1:7300');
 });
+
+test('BM25 parameters default to Anserini’s and refuse values outside their range, naming the setting', (t) => {
+  t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash' }), { BM25_K1: 0.9, BM25_B: 0.4 });
+  t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash', BM25_K1: '1.2', BM25_B: '0.75' }), { BM25_K1: 1.2, BM25_B: 0.75 });
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', BM25_B: '1.5' }), { message: /BM25_B/ });
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', BM25_K1: '-1' }), { message: /BM25_K1/ });
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', BM25_K1: 'many' }), { message: /BM25_K1/ });
+});
