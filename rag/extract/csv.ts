@@ -2,14 +2,20 @@
 // of "column: value" lines, so a chunk of rows reads on its own. Blank lines separate rows.
 import { parse } from 'csv-parse/sync';
 import { CorruptDocumentError } from '../errors.ts';
-import { decodeUtf8 } from './decode.ts';
+import { decodeText, encodingMetadata } from './decode.ts';
 import { assembleDocument, type ExtractedDocument } from './document.ts';
+import type { ExtractionLimits } from './limits.ts';
 
-export function extractCsv(bytes: Uint8Array, filename: string): ExtractedDocument {
+export function extractCsv(
+  bytes: Uint8Array,
+  filename: string,
+  _limits: ExtractionLimits,
+  charset: string | undefined,
+): ExtractedDocument {
+  const decoded = decodeText(bytes, filename, 'csv', { charset });
   let rows: string[][];
   try {
-    rows = parse(decodeUtf8(bytes, filename, 'csv'), {
-      bom: true,
+    rows = parse(decoded.text, {
       skip_empty_lines: true,
       relax_column_count: true,
       trim: true,
@@ -26,5 +32,6 @@ export function extractCsv(bytes: Uint8Array, filename: string): ExtractedDocume
   return assembleDocument(filename, 'csv', [{ text: blocks.filter(Boolean).join('\n\n'), location: {} }], {
     rows: records.length,
     columns: header.length,
+    ...encodingMetadata(decoded),
   });
 }

@@ -2,7 +2,7 @@
 // directly). Headings are marked while converting, then open sections; <title> is the title.
 import { Parser } from 'htmlparser2';
 import { convert, type FormatCallback, type HtmlToTextOptions } from 'html-to-text';
-import { decodeUtf8 } from './decode.ts';
+import { decodeText, encodingMetadata } from './decode.ts';
 import { assembleDocument, type DocumentFormat, type ExtractedDocument } from './document.ts';
 import { firstTitle, sectionsByHeading, type HeadedLine } from './headings.ts';
 import { tooDeep, type ExtractionLimits } from './limits.ts';
@@ -91,12 +91,36 @@ export function documentFromHtml(
   filename: string,
   format: DocumentFormat,
   limits: ExtractionLimits,
+  metadata: Record<string, string | number> = {},
 ): ExtractedDocument {
   const { title } = inspectHtml(html, filename, format, limits);
   const lines = htmlLines(html);
-  return assembleDocument(filename, format, sectionsByHeading(lines), { title: title || firstTitle(lines) });
+  return assembleDocument(filename, format, sectionsByHeading(lines), {
+    title: title || firstTitle(lines),
+    ...metadata,
+  });
 }
 
-export function extractHtml(bytes: Uint8Array, filename: string, limits: ExtractionLimits): ExtractedDocument {
-  return documentFromHtml(decodeUtf8(bytes, filename, 'html'), filename, 'html', limits);
+const META_CHARSET = /<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([\w.:-]+)/i;
+const XML_ENCODING = /^\s*<\?xml\b[^>]*?\bencoding\s*=\s*["']([\w.:-]+)/;
+
+/**
+ * The encoding a page declares in its first 1024 bytes, as browsers look for it: a <meta
+ * charset>, a <meta http-equiv="Content-Type" content="…; charset=…">, or an XML declaration.
+ * A page declaring UTF-16 in ASCII is not UTF-16, and the HTML standard reads it as UTF-8.
+ */
+function declaredCharset(bytes: Uint8Array): string | undefined {
+  const head = Buffer.from(bytes.subarray(0, 1024)).toString('latin1');
+  const label = META_CHARSET.exec(head)?.[1] ?? XML_ENCODING.exec(head)?.[1];
+  return label !== undefined && /^(?:utf-16|ucs-2|unicode)/i.test(label) ? 'utf-8' : label;
+}
+
+export function extractHtml(
+  bytes: Uint8Array,
+  filename: string,
+  limits: ExtractionLimits,
+  charset: string | undefined,
+): ExtractedDocument {
+  const decoded = decodeText(bytes, filename, 'html', { charset, declared: declaredCharset(bytes) });
+  return documentFromHtml(decoded.text, filename, 'html', limits, encodingMetadata(decoded));
 }

@@ -1,7 +1,8 @@
 // Markdown is kept as written; ATX headings (`## Title`) outside code fences open sections.
-import { decodeUtf8 } from './decode.ts';
+import { decodeText, encodingMetadata } from './decode.ts';
 import { assembleDocument, type ExtractedDocument } from './document.ts';
 import { firstTitle, sectionsByHeading, type HeadedLine } from './headings.ts';
+import type { ExtractionLimits } from './limits.ts';
 
 const ATX_HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
 const FENCE = /^ {0,3}(```|~~~)/;
@@ -22,7 +23,16 @@ export function markdownLines(markdown: string): HeadedLine[] {
   });
 }
 
-export function extractMarkdown(bytes: Uint8Array, filename: string): ExtractedDocument {
-  const lines = markdownLines(decodeUtf8(bytes, filename, 'md'));
-  return assembleDocument(filename, 'md', sectionsByHeading(lines), { title: firstTitle(lines) });
+export function extractMarkdown(
+  bytes: Uint8Array,
+  filename: string,
+  _limits: ExtractionLimits,
+  charset: string | undefined,
+): ExtractedDocument {
+  const decoded = decodeText(bytes, filename, 'md', { charset });
+  const lines = markdownLines(decoded.text);
+  return assembleDocument(filename, 'md', sectionsByHeading(lines), {
+    title: firstTitle(lines),
+    ...encodingMetadata(decoded),
+  });
 }

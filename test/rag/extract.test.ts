@@ -216,12 +216,12 @@ test('rejects malformed json and csv as corrupt', async (t) => {
 
 test('rejects binary bytes under a text name as corrupt', async (t) => {
   const error = await t.throwsAsync(
-    extractText({ bytes: Buffer.from([0xff, 0xfe, 0x00, 0x41]), filename: 'x.txt' }, defaultLimits),
+    extractText({ bytes: Buffer.from([0x00, 0x01, 0x02, 0x00, 0x41, 0x00, 0x00]), filename: 'x.txt' }, defaultLimits),
     {
       instanceOf: CorruptDocumentError,
     },
   );
-  t.is(error.reason, 'the file is not valid UTF-8 text');
+  t.is(error.reason, 'the file holds binary data');
 });
 
 test('rejects an unsupported extension as a permanent unsupported-format error', async (t) => {
