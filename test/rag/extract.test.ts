@@ -89,14 +89,14 @@ test('extracts docx paragraphs with word heading styles as section headings', as
   t.deepEqual(document.metadata, { title: 'Employee Handbook' });
 });
 
-test('renders csv rows as "header: value" lines, skipping empty cells', async (t) => {
+test('renders each csv row as a line of "header: value" pairs after its row number, skipping empty cells', async (t) => {
   const document = await extractFixture('inventory.csv');
   t.is(document.format, 'csv');
   t.is(
     document.text,
-    'sku: A-100\nname: Copper kettle\nquantity: 12\nwarehouse: Rotterdam\n\n' +
-      'sku: B-200\nname: Walnut cutting board, large\nquantity: 4\nwarehouse: Lyon\n\n' +
-      'sku: C-300\nname: Linen apron\nwarehouse: Lyon',
+    'Row 2 — sku: A-100; name: Copper kettle; quantity: 12; warehouse: Rotterdam\n' +
+      'Row 3 — sku: B-200; name: Walnut cutting board, large; quantity: 4; warehouse: Lyon\n' +
+      'Row 4 — sku: C-300; name: Linen apron; warehouse: Lyon',
   );
   t.deepEqual(document.metadata, { rows: 3, columns: 4 });
 });
