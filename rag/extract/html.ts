@@ -1,10 +1,17 @@
 // HTML through html-to-text (LangChain's HTML loader fetches URLs, so the library is used
-// directly). Headings are marked while converting, then open sections; <title> is the title.
+// directly). Headings are marked while converting, then open sections. Tables become rows that
+// keep their header (html-tables.ts); 10<sup>24</sup> becomes 10^24 and H<sub>2</sub>O H_2O.
+// <title> is the title, and is indexed as the first line unless the page opens with it.
+// What a browser would not show as text (<noscript>, <template>, <svg>, progress bars,
+// `hidden` elements) is skipped, and a page whose body holds no letter at all (an app shell of
+// scripts and a loading spinner, "- - - 0%") is empty: its title alone is not a document.
 import { Parser } from 'htmlparser2';
 import { convert, type FormatCallback, type HtmlToTextOptions } from 'html-to-text';
+import { EmptyDocumentError } from '../errors.ts';
 import { decodeText, encodingMetadata } from './decode.ts';
-import { assembleDocument, type DocumentFormat, type ExtractedDocument } from './document.ts';
+import { assembleDocument, type DocumentFormat, type ExtractedDocument, type SectionDraft } from './document.ts';
 import { firstTitle, sectionsByHeading, type HeadedLine } from './headings.ts';
+import { formatRowTable } from './html-tables.ts';
 import { tooDeep, type ExtractionLimits } from './limits.ts';
 
 // A private-use character cannot occur in real text; it prefixes each heading line, with its level.
@@ -17,14 +24,27 @@ const markHeading: FormatCallback = (elem, walk, builder) => {
   builder.closeBlock({ trailingLineBreaks: 2 });
 };
 
+/** An inline mark, then the element's text: keeps 10<sup>24</sup> from reading as 1024. */
+const marked =
+  (mark: string): FormatCallback =>
+  (elem, walk, builder) => {
+    builder.addInline(mark);
+    walk(elem.children, builder);
+  };
+
+const NOT_SHOWN = ['noscript', 'template', 'svg', 'canvas', 'progress', 'meter', '[hidden]', '[aria-hidden="true"]'];
+
 const options: HtmlToTextOptions = {
   wordwrap: false,
-  formatters: { markHeading },
+  formatters: { markHeading, formatRowTable, superscript: marked('^'), subscript: marked('_') },
   selectors: [
     ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, format: 'markHeading' })),
     { selector: 'a', options: { ignoreHref: true } },
     { selector: 'img', format: 'skip' },
-    { selector: 'table', format: 'dataTable' },
+    { selector: 'table', format: 'formatRowTable' },
+    { selector: 'sup', format: 'superscript' },
+    { selector: 'sub', format: 'subscript' },
+    ...NOT_SHOWN.map((selector) => ({ selector, format: 'skip' })),
   ],
 };
 
@@ -85,6 +105,16 @@ function htmlLines(html: string): HeadedLine[] {
     });
 }
 
+const comparable = (text: string) => text.replace(/\s+/g, ' ').trim().toLowerCase();
+
+/** The <title> as a section of its own, unless the page's first line or top heading says it. */
+function titleSection(title: string | undefined, lines: readonly HeadedLine[]): SectionDraft[] {
+  if (!title) return [];
+  const firstLine = lines.find((line) => line.text.trim() !== '')?.text ?? '';
+  const said = [firstLine, firstTitle(lines) ?? ''].map(comparable);
+  return said.includes(comparable(title)) ? [] : [{ text: title, location: {} }];
+}
+
 /** Shared by the html and docx extractors (mammoth renders a docx as HTML). */
 export function documentFromHtml(
   html: string,
@@ -95,8 +125,12 @@ export function documentFromHtml(
 ): ExtractedDocument {
   const { title } = inspectHtml(html, filename, format, limits);
   const lines = htmlLines(html);
-  return assembleDocument(filename, format, sectionsByHeading(lines), {
-    title: title || firstTitle(lines),
+  if (format === 'html' && !lines.some((line) => /\p{L}/u.test(line.text))) {
+    throw new EmptyDocumentError(filename, format);
+  }
+  const heading = firstTitle(lines);
+  return assembleDocument(filename, format, [...titleSection(title, lines), ...sectionsByHeading(lines)], {
+    title: title || heading,
     ...metadata,
   });
 }

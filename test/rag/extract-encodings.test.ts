@@ -14,7 +14,8 @@ test('reads an html page in the windows-1252 its meta http-equiv declares', asyn
   const document = await extractFixture('bistro-menu.html');
   t.is(
     document.text,
-    'Café Lumière\n\nOur “crème brûlée” costs €7.50 and comes with a café au lait – the chef’s choice.',
+    'Café Lumière – menu\n\nCafé Lumière\n\n' +
+      'Our “crème brûlée” costs €7.50 and comes with a café au lait – the chef’s choice.',
   );
   t.deepEqual(document.metadata, { title: 'Café Lumière – menu', encoding: 'windows-1252' });
 });
