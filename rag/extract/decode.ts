@@ -104,9 +104,15 @@ function multiByteUtf8(bytes: Uint8Array): DecodedText | undefined {
   return bytes.some((byte) => byte >= 0x80) ? attempt(bytes, 'utf-8') : undefined;
 }
 
-/** chardet's candidates, most confident first, as long as they decode the bytes cleanly. */
+/** The bytes chardet looks at: its recognisers take about 0.8 s a megabyte on this machine. */
+const GUESS_SAMPLE_BYTES = 64 * 1024;
+
+/**
+ * chardet's candidates for the file's first 64 KiB, most confident first, as long as they
+ * decode the whole file cleanly.
+ */
 function guess(bytes: Uint8Array): DecodedText | undefined {
-  for (const candidate of chardet.analyse(bytes)) {
+  for (const candidate of chardet.analyse(bytes.subarray(0, GUESS_SAMPLE_BYTES))) {
     const decoded = attempt(bytes, candidate.name);
     if (decoded && looksLikeText(decoded.text)) return decoded;
   }
