@@ -12,6 +12,7 @@ import { CorruptDocumentError } from '../errors.ts';
 import { decodeText, encodingMetadata } from './decode.ts';
 import { assembleDocument, type ExtractedDocument } from './document.ts';
 import type { ExtractionLimits } from './limits.ts';
+import { headedRow, oneLine } from './rows.ts';
 
 const DELIMITERS = [',', ';', '\t'] as const;
 
@@ -40,9 +41,6 @@ function parseRows(text: string, filename: string): string[][] {
   }
 }
 
-/** A cell on one line: a value spanning lines (a quoted address) has its line breaks as spaces. */
-const oneLine = (value: string) => value.replace(/\s*\n\s*/g, ' ');
-
 export function extractCsv(
   bytes: Uint8Array,
   filename: string,
@@ -58,10 +56,10 @@ export function extractCsv(
   let records = 0;
   for (const [index, row] of rows.entries()) {
     if (index <= headerIndex) continue;
-    const pairs = row.flatMap((value, column) => (value === '' ? [] : [`${columnName(column)}: ${oneLine(value)}`]));
-    if (pairs.length === 0) continue;
+    const pairs = headedRow(row, columnName);
+    if (pairs === '') continue;
     records += 1;
-    lines.push(`Row ${index + 1} — ${pairs.join('; ')}`);
+    lines.push(`Row ${index + 1} — ${pairs}`);
   }
   return assembleDocument(filename, 'csv', [{ text: lines.join('\n'), location: {} }], {
     rows: records,

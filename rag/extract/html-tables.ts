@@ -9,6 +9,7 @@
 // they cover. A table without a header row renders its rows as cells joined by " | ".
 // A table holding headings or other tables is page layout, not data: its cells become blocks.
 import type { DomNode, FormatCallback, RecursiveCallback } from 'html-to-text';
+import { headedRow, oneLine } from './rows.ts';
 
 // The builder's types, which @types/html-to-text declares in a module NodeNext cannot import.
 type BlockTextBuilder = Parameters<FormatCallback>[2];
@@ -45,7 +46,6 @@ const span = (cell: DomNode, attribute: 'colspan' | 'rowspan') => {
   const attributes = cell.attribs as Readonly<Record<string, string | undefined>> | undefined;
   return Math.max(1, Math.min(1000, Number(attributes?.[attribute]) || 1));
 };
-const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
 
 /**
  * The table's rows as grids of cell texts, every column a cell, with colspan and rowspan
@@ -98,12 +98,8 @@ function renderRows(grid: readonly string[][], kinds: readonly RowKind[]): strin
       headerOpen = true;
     } else {
       headerOpen = false;
-      const named = cells.flatMap((text, column) => {
-        if (text === '') return [];
-        const name = header[column];
-        return [name && name !== text ? `${name}: ${text}` : text];
-      });
-      if (named.length > 0) lines.push(named.join(header.length > 0 ? '; ' : ' | '));
+      const row = header.length > 0 ? headedRow(cells, (column) => header[column]) : cells.filter(Boolean).join(' | ');
+      if (row !== '') lines.push(row);
     }
   }
   return lines.join('\n');

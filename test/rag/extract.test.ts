@@ -30,6 +30,29 @@ test('keeps markdown headings as section locations, ignoring # lines inside code
   t.deepEqual(document.metadata, { title: 'Sourdough Guide' });
 });
 
+test('renders the rows of a markdown pipe table as "header: value" pairs, leaving fenced code alone', async (t) => {
+  const document = await extractFixture('cli-options.md');
+  t.is(
+    document.sections[1]?.text,
+    [
+      '## Options',
+      '',
+      'Option: `--delete`; Default: off; Description: Remove files that are gone from the source.',
+      'Option: `--exclude PATTERN`; Description: Skip paths matching `PATTERN`.',
+      'Option: `--bwlimit RATE`; Default: 0; Description: Cap bandwidth; `0` means no limit.',
+      'Option: `--filter a|b`; Description: Rules joined with a pipe.',
+      '',
+      'Options may be combined.',
+      '',
+      '```text',
+      '| not | a table |',
+      '| --- | ------- |',
+      '| in  | a fence |',
+      '```',
+    ].join('\n'),
+  );
+});
+
 test('extracts html body text with headings and the document title, dropping scripts and styles', async (t) => {
   const document = await extractFixture('orchard.html');
   t.is(document.format, 'html');
