@@ -5,10 +5,7 @@ import test from 'ava';
 import { chunkDocument } from '../../rag/chunk.ts';
 import { CorruptDocumentError } from '../../rag/errors.ts';
 import { extractText } from '../../rag/extract/index.ts';
-import { defaultLimits, fixturePath, readFixture } from './fixtures.ts';
-
-const extractFixture = async (filename: string) =>
-  extractText({ bytes: await readFixture(filename), filename }, defaultLimits);
+import { defaultLimits, extractFixture, fixturePath } from './fixtures.ts';
 
 test('reads a quote inside an unquoted field as a character (csv-spectrum location_coordinates)', async (t) => {
   const document = await extractFixture('csv-spectrum/location_coordinates.csv');

@@ -5,10 +5,7 @@ import { CorruptDocumentError } from '../../rag/errors.ts';
 import { loadConfig } from '../../config.ts';
 import { extractText } from '../../rag/extract/index.ts';
 import { ExtractionSandbox, sandboxOptions } from '../../rag/extract/sandbox.ts';
-import { defaultLimits, readFixture } from './fixtures.ts';
-
-const extractFixture = async (filename: string, mimeType?: string) =>
-  extractText({ bytes: await readFixture(filename), filename, mimeType }, defaultLimits);
+import { defaultLimits, extractFixture, readFixture } from './fixtures.ts';
 
 test('reads an html page in the windows-1252 its meta http-equiv declares', async (t) => {
   const document = await extractFixture('bistro-menu.html');

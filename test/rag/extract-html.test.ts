@@ -4,10 +4,7 @@ import test from 'ava';
 import { chunkDocument } from '../../rag/chunk.ts';
 import { EmptyDocumentError } from '../../rag/errors.ts';
 import { extractText } from '../../rag/extract/index.ts';
-import { defaultLimits, readFixture } from './fixtures.ts';
-
-const extractFixture = async (filename: string) =>
-  extractText({ bytes: await readFixture(filename), filename }, defaultLimits);
+import { defaultLimits, extractFixture } from './fixtures.ts';
 
 const extractHtml = (html: string) => extractText({ bytes: Buffer.from(html), filename: 'page.html' }, defaultLimits);
 

@@ -1,10 +1,14 @@
 import test from 'ava';
 import { CorruptDocumentError, DocumentError, EmptyDocumentError, UnsupportedFormatError } from '../../rag/errors.ts';
 import { extractText } from '../../rag/extract/index.ts';
-import { defaultLimits, failingFixtures, fixturePath, formatFixtures, readFixture } from './fixtures.ts';
-
-const extractFixture = async (filename: string, mimeType?: string) =>
-  extractText({ bytes: await readFixture(filename), filename, mimeType }, defaultLimits);
+import {
+  defaultLimits,
+  extractFixture,
+  failingFixtures,
+  fixturePath,
+  formatFixtures,
+  readFixture,
+} from './fixtures.ts';
 
 test('extracts plain text as one section', async (t) => {
   const document = await extractText({ path: fixturePath('notes.txt'), filename: 'notes.txt' }, defaultLimits);
