@@ -4,6 +4,7 @@
 // worker thread through ExtractionSandbox (sandbox.ts).
 import { readFile } from 'node:fs/promises';
 import { CorruptDocumentError, DocumentError, DocumentTooLargeError } from '../errors.ts';
+import { charsetOf } from './decode.ts';
 import { detectFormat } from './detect.ts';
 import type { DocumentFormat, ExtractedDocument } from './document.ts';
 import { textTooLarge, type ExtractionLimits } from './limits.ts';
@@ -12,10 +13,12 @@ export type ExtractInput = { readonly filename: string; readonly mimeType?: stri
   { readonly bytes: Uint8Array } | { readonly path: string }
 );
 
+/** `charset` is the charset parameter of the file's media type, which text formats decode by. */
 export type Extractor = (
   bytes: Uint8Array,
   filename: string,
   limits: ExtractionLimits,
+  charset: string | undefined,
 ) => ExtractedDocument | Promise<ExtractedDocument>;
 
 // Loaded on first use, so that an extraction thread loads only its own format's parser
@@ -34,7 +37,7 @@ const extractors: Record<DocumentFormat, () => Promise<Extractor>> = {
 export async function extractText(input: ExtractInput, limits: ExtractionLimits): Promise<ExtractedDocument> {
   const bytes = 'bytes' in input ? input.bytes : await readFile(input.path);
   const format = detectFormat(bytes, input.filename, input.mimeType);
-  return extractFormat(format, bytes, input.filename, limits);
+  return extractFormat(format, bytes, input.filename, limits, charsetOf(input.mimeType));
 }
 
 /** Extracts bytes already known to be `format` (see detectFormat). */
@@ -43,11 +46,12 @@ export async function extractFormat(
   bytes: Uint8Array,
   filename: string,
   limits: ExtractionLimits,
+  charset?: string,
 ): Promise<ExtractedDocument> {
   const extract = await extractors[format]();
   let document: ExtractedDocument;
   try {
-    document = await extract(bytes, filename, limits);
+    document = await extract(bytes, filename, limits, charset);
   } catch (error) {
     if (error instanceof DocumentError) throw error;
     // The bytes are in memory and the parsers do no I/O, so whatever a parser throws here (a

@@ -1,7 +1,7 @@
 // JSON flattened to "path: value" lines (`items[0].name: Ada`). A top-level array puts a blank
 // line between its elements, so the splitter prefers to cut between records.
 import { CorruptDocumentError } from '../errors.ts';
-import { decodeUtf8 } from './decode.ts';
+import { decodeText, encodingMetadata } from './decode.ts';
 import { assembleDocument, type ExtractedDocument } from './document.ts';
 import { textTooLarge, tooDeep, type ExtractionLimits } from './limits.ts';
 
@@ -57,10 +57,16 @@ class Flattener {
   }
 }
 
-export function extractJson(bytes: Uint8Array, filename: string, limits: ExtractionLimits): ExtractedDocument {
+export function extractJson(
+  bytes: Uint8Array,
+  filename: string,
+  limits: ExtractionLimits,
+  charset: string | undefined,
+): ExtractedDocument {
+  const decoded = decodeText(bytes, filename, 'json', { charset });
   let value: unknown;
   try {
-    value = JSON.parse(decodeUtf8(bytes, filename, 'json'));
+    value = JSON.parse(decoded.text);
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error;
     throw new CorruptDocumentError(filename, 'json', error.message, { cause: error });
@@ -71,5 +77,5 @@ export function extractJson(bytes: Uint8Array, filename: string, limits: Extract
         .map((item: unknown, index) => flattener.lines({ value: item, path: `[${index}]`, depth: 1 }).join('\n'))
         .join('\n\n')
     : flattener.lines({ value, path: '', depth: 0 }).join('\n');
-  return assembleDocument(filename, 'json', [{ text, location: {} }]);
+  return assembleDocument(filename, 'json', [{ text, location: {} }], encodingMetadata(decoded));
 }

@@ -12,6 +12,8 @@ export interface ExtractionTask {
   readonly bytes: Uint8Array;
   readonly filename: string;
   readonly limits: ExtractionLimits;
+  /** The charset parameter of the file's media type, if it had one. */
+  readonly charset?: string;
 }
 
 /** A DocumentError as it crosses the thread boundary: a structured clone keeps no class. */
@@ -27,7 +29,7 @@ export type ThreadReply = { readonly document: ExtractedDocument } | { readonly 
 const task = workerData as ExtractionTask;
 let reply: ThreadReply;
 try {
-  reply = { document: await extractFormat(task.format, task.bytes, task.filename, task.limits) };
+  reply = { document: await extractFormat(task.format, task.bytes, task.filename, task.limits, task.charset) };
 } catch (error) {
   // extractFormat turns every parser failure into a DocumentError; anything else ends the
   // thread with an 'error' event.

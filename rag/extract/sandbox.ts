@@ -17,6 +17,7 @@ import {
   UnsupportedFormatError,
   type DocumentError,
 } from '../errors.ts';
+import { charsetOf } from './decode.ts';
 import { detectFormat } from './detect.ts';
 import type { ExtractedDocument } from './document.ts';
 import type { Config } from '../../config.ts';
@@ -86,7 +87,14 @@ export class ExtractionSandbox {
    */
   async extract(input: SandboxInput, signal?: AbortSignal): Promise<ExtractedDocument> {
     const format = detectFormat(input.bytes, input.filename, input.mimeType);
-    const task: ExtractionTask = { format, bytes: input.bytes, filename: input.filename, limits: this.options.limits };
+    const charset = charsetOf(input.mimeType);
+    const task: ExtractionTask = {
+      format,
+      bytes: input.bytes,
+      filename: input.filename,
+      limits: this.options.limits,
+      ...(charset === undefined ? {} : { charset }),
+    };
     return this.queue.add(() => this.run(task, signal), signal ? { signal } : {});
   }
 

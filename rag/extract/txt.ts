@@ -1,7 +1,14 @@
-import { decodeUtf8 } from './decode.ts';
+import { decodeText, encodingMetadata } from './decode.ts';
 import { assembleDocument, type ExtractedDocument } from './document.ts';
+import type { ExtractionLimits } from './limits.ts';
 
-/** Plain text: one section, decoded as UTF-8. */
-export function extractTxt(bytes: Uint8Array, filename: string): ExtractedDocument {
-  return assembleDocument(filename, 'txt', [{ text: decodeUtf8(bytes, filename, 'txt'), location: {} }]);
+/** Plain text: one section, in the encoding its bytes show (see decode.ts). */
+export function extractTxt(
+  bytes: Uint8Array,
+  filename: string,
+  _limits: ExtractionLimits,
+  charset: string | undefined,
+): ExtractedDocument {
+  const decoded = decodeText(bytes, filename, 'txt', { charset });
+  return assembleDocument(filename, 'txt', [{ text: decoded.text, location: {} }], encodingMetadata(decoded));
 }

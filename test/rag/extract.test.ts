@@ -1,10 +1,14 @@
 import test from 'ava';
 import { CorruptDocumentError, DocumentError, EmptyDocumentError, UnsupportedFormatError } from '../../rag/errors.ts';
 import { extractText } from '../../rag/extract/index.ts';
-import { defaultLimits, failingFixtures, fixturePath, formatFixtures, readFixture } from './fixtures.ts';
-
-const extractFixture = async (filename: string, mimeType?: string) =>
-  extractText({ bytes: await readFixture(filename), filename, mimeType }, defaultLimits);
+import {
+  defaultLimits,
+  extractFixture,
+  failingFixtures,
+  fixturePath,
+  formatFixtures,
+  readFixture,
+} from './fixtures.ts';
 
 test('extracts plain text as one section', async (t) => {
   const document = await extractText({ path: fixturePath('notes.txt'), filename: 'notes.txt' }, defaultLimits);
@@ -28,6 +32,29 @@ test('keeps markdown headings as section locations, ignoring # lines inside code
   t.is(document.sections[2]?.text, '## Baking\n\nBake the loaf at 230 degrees for forty minutes with steam.');
   t.true(document.sections[1]?.text.includes('# not a heading: this line is inside a code fence'));
   t.deepEqual(document.metadata, { title: 'Sourdough Guide' });
+});
+
+test('renders the rows of a markdown pipe table as "header: value" pairs, leaving fenced code alone', async (t) => {
+  const document = await extractFixture('cli-options.md');
+  t.is(
+    document.sections[1]?.text,
+    [
+      '## Options',
+      '',
+      'Option: `--delete`; Default: off; Description: Remove files that are gone from the source.',
+      'Option: `--exclude PATTERN`; Description: Skip paths matching `PATTERN`.',
+      'Option: `--bwlimit RATE`; Default: 0; Description: Cap bandwidth; `0` means no limit.',
+      'Option: `--filter a|b`; Description: Rules joined with a pipe.',
+      '',
+      'Options may be combined.',
+      '',
+      '```text',
+      '| not | a table |',
+      '| --- | ------- |',
+      '| in  | a fence |',
+      '```',
+    ].join('\n'),
+  );
 });
 
 test('extracts html body text with headings and the document title, dropping scripts and styles', async (t) => {
@@ -89,14 +116,14 @@ test('extracts docx paragraphs with word heading styles as section headings', as
   t.deepEqual(document.metadata, { title: 'Employee Handbook' });
 });
 
-test('renders csv rows as "header: value" lines, skipping empty cells', async (t) => {
+test('renders each csv row as a line of "header: value" pairs after its row number, skipping empty cells', async (t) => {
   const document = await extractFixture('inventory.csv');
   t.is(document.format, 'csv');
   t.is(
     document.text,
-    'sku: A-100\nname: Copper kettle\nquantity: 12\nwarehouse: Rotterdam\n\n' +
-      'sku: B-200\nname: Walnut cutting board, large\nquantity: 4\nwarehouse: Lyon\n\n' +
-      'sku: C-300\nname: Linen apron\nwarehouse: Lyon',
+    'Row 2 — sku: A-100; name: Copper kettle; quantity: 12; warehouse: Rotterdam\n' +
+      'Row 3 — sku: B-200; name: Walnut cutting board, large; quantity: 4; warehouse: Lyon\n' +
+      'Row 4 — sku: C-300; name: Linen apron; warehouse: Lyon',
   );
   t.deepEqual(document.metadata, { rows: 3, columns: 4 });
 });
@@ -216,12 +243,12 @@ test('rejects malformed json and csv as corrupt', async (t) => {
 
 test('rejects binary bytes under a text name as corrupt', async (t) => {
   const error = await t.throwsAsync(
-    extractText({ bytes: Buffer.from([0xff, 0xfe, 0x00, 0x41]), filename: 'x.txt' }, defaultLimits),
+    extractText({ bytes: Buffer.from([0x00, 0x01, 0x02, 0x00, 0x41, 0x00, 0x00]), filename: 'x.txt' }, defaultLimits),
     {
       instanceOf: CorruptDocumentError,
     },
   );
-  t.is(error.reason, 'the file is not valid UTF-8 text');
+  t.is(error.reason, 'the file holds binary data');
 });
 
 test('rejects an unsupported extension as a permanent unsupported-format error', async (t) => {

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config.ts';
-import type { DocumentFormat } from '../../rag/extract/document.ts';
+import type { DocumentFormat, ExtractedDocument } from '../../rag/extract/document.ts';
+import { extractText } from '../../rag/extract/index.ts';
 import { extractionLimits } from '../../rag/extract/limits.ts';
 
 export const documentsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'documents');
@@ -18,6 +19,11 @@ export function fixturePath(name: string): string {
 
 export function readFixture(name: string): Promise<Buffer> {
   return readFile(fixturePath(name));
+}
+
+/** Extracts a fixture with the default limits, as an upload of that name and media type would be. */
+export async function extractFixture(name: string, mimeType?: string): Promise<ExtractedDocument> {
+  return extractText({ bytes: await readFixture(name), filename: name, mimeType }, defaultLimits);
 }
 
 export interface FormatFixture {
