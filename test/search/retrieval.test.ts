@@ -181,7 +181,7 @@ test('collapsed to documents, each document appears once, by its best chunk, in 
     const handbook = documents.find((result) => result.hit.documentId === world.handbook.documentId)!;
     if (mode !== 'hybrid') t.is(handbook.hit.chunkId, handbookChunks[0]!.hit.chunkId, mode);
     const legs = Object.values(handbook.legs);
-    t.true(legs.length > 0 && legs.every((leg) => leg!.rank >= 1), mode);
+    t.true(legs.length > 0 && legs.every((leg) => leg.rank >= 1), mode);
   }
   // k counts documents: with k = 1, the best document alone.
   const [only, ...rest] = await run(t, mia, { query, mode: 'hybrid', k: 1, collapse: 'document' });
