@@ -4,7 +4,7 @@
 // worker thread through ExtractionSandbox (sandbox.ts).
 import { readFile } from 'node:fs/promises';
 import { CorruptDocumentError, DocumentError, DocumentTooLargeError } from '../errors.ts';
-import { detectFormat } from './detect.ts';
+import { identifyFormat } from './detect.ts';
 import type { DocumentFormat, ExtractedDocument } from './document.ts';
 import { textTooLarge, type ExtractionLimits } from './limits.ts';
 
@@ -33,7 +33,7 @@ const extractors: Record<DocumentFormat, () => Promise<Extractor>> = {
 
 export async function extractText(input: ExtractInput, limits: ExtractionLimits): Promise<ExtractedDocument> {
   const bytes = 'bytes' in input ? input.bytes : await readFile(input.path);
-  const format = detectFormat(bytes, input.filename, input.mimeType);
+  const { format } = await identifyFormat(bytes, input.filename, input.mimeType);
   return extractFormat(format, bytes, input.filename, limits);
 }
 
@@ -74,6 +74,6 @@ function checkYield(document: ExtractedDocument, filename: string, limits: Extra
   }
 }
 
-export { detectFormat } from './detect.ts';
+export { detectFormat, identifyFormat, type IdentifiedFormat } from './detect.ts';
 export * from './document.ts';
 export { extractionLimits, type ExtractionLimits } from './limits.ts';
