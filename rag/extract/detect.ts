@@ -23,6 +23,8 @@ const BY_EXTENSION: Readonly<Record<string, DocumentFormat>> = {
   '.csv': 'csv',
   '.json': 'json',
   '.eml': 'eml',
+  '.xlsx': 'xlsx',
+  '.ods': 'ods',
 };
 
 const BY_MIME_TYPE: Readonly<Record<string, DocumentFormat>> = {
@@ -36,6 +38,8 @@ const BY_MIME_TYPE: Readonly<Record<string, DocumentFormat>> = {
   'text/csv': 'csv',
   'application/json': 'json',
   'message/rfc822': 'eml',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'application/vnd.oasis.opendocument.spreadsheet': 'ods',
 };
 
 /** The media type a document of each format is stored and served with, when the client's says otherwise. */
@@ -48,10 +52,12 @@ const MEDIA_TYPE: Readonly<Record<DocumentFormat, string>> = {
   csv: 'text/csv',
   json: 'application/json',
   eml: 'message/rfc822',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  ods: 'application/vnd.oasis.opendocument.spreadsheet',
 };
 
 /** The formats whose files are ZIP packages: a ZIP that file-type cannot place may still be one. */
-const ZIP_PACKAGES: ReadonlySet<DocumentFormat> = new Set(['docx']);
+const ZIP_PACKAGES: ReadonlySet<DocumentFormat> = new Set(['docx', 'xlsx', 'ods']);
 
 /** The formats read as text, which have no magic number of their own. */
 const TEXT_FORMATS: ReadonlySet<DocumentFormat> = new Set(['txt', 'md', 'html', 'csv', 'json', 'eml']);
@@ -94,7 +100,7 @@ function mediaTypeOf(mimeType: string | undefined): string | undefined {
  * image, an executable, an archive) makes the file unsupported whatever its name, except a
  * text signature under a text format's name, and a ZIP under a ZIP package's name (whose
  * extractor judges it). Otherwise the extension decides, then the media type (parameters such
- * as `; charset=` ignored). A name saying pdf or docx over bytes that are not one is corrupt; a
+ * as `; charset=` ignored). A name saying pdf or a ZIP package over bytes that are not one is corrupt; a
  * file nothing identifies is unsupported.
  */
 export function detectFormat(

@@ -29,6 +29,8 @@ const extractors: Record<DocumentFormat, () => Promise<Extractor>> = {
   csv: async () => (await import('./csv.ts')).extractCsv,
   json: async () => (await import('./json.ts')).extractJson,
   eml: async () => (await import('./eml.ts')).extractEml,
+  xlsx: async () => (await import('./spreadsheet.ts')).extractXlsx,
+  ods: async () => (await import('./spreadsheet.ts')).extractOds,
 };
 
 export async function extractText(input: ExtractInput, limits: ExtractionLimits): Promise<ExtractedDocument> {

@@ -82,6 +82,20 @@ export const formatFixtures: readonly FormatFixture[] = [
     phrase: 'products[1].name: Jasmine pearls',
   },
   {
+    format: 'xlsx',
+    filename: 'inventory-table.xlsx',
+    mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    query: 'banana quantity',
+    phrase: 'Item: 2; Type: Banana; Quantity: 200',
+  },
+  {
+    format: 'ods',
+    filename: 'number-rows-repeated.ods',
+    mimeType: 'application/vnd.oasis.opendocument.spreadsheet',
+    query: 'C D',
+    phrase: 'A: C; B: D',
+  },
+  {
     format: 'eml',
     filename: 'budget.eml',
     mimeType: 'message/rfc822',

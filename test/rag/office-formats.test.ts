@@ -1,0 +1,43 @@
+// The office formats beyond docx, each on files from a public test corpus
+// (test/fixtures/documents/SOURCES.md), with where each piece of text sits kept.
+import test from 'ava';
+import { EncryptedDocumentError } from '../../rag/errors.ts';
+import { extractText } from '../../rag/extract/index.ts';
+import { defaultLimits, readFixture } from './fixtures.ts';
+
+const extractFixture = async (filename: string, mimeType?: string) =>
+  extractText({ bytes: await readFixture(filename), filename, mimeType }, defaultLimits);
+
+test('indexes xlsx rows with their header names, located by sheet and rows', async (t) => {
+  const document = await extractFixture('inventory-table.xlsx');
+  t.is(document.format, 'xlsx');
+  t.deepEqual(
+    document.sections.map(({ text, location }) => ({ text, location })),
+    [
+      {
+        text:
+          'Item: 1; Type: Apple; Quantity: 50\nItem: 2; Type: Banana; Quantity: 200\n' +
+          'Item: 3; Type: Orange; Quantity: 60\nItem: 4; Type: Pear; Quantity: 100',
+        location: { heading: 'Sheet1, rows 2–5' },
+      },
+    ],
+  );
+  t.deepEqual(document.metadata, { author: 'John', sheets: 1 });
+});
+
+test('numbers ods rows as the sheet does, whatever row each sheet starts at', async (t) => {
+  const document = await extractFixture('number-rows-repeated.ods', 'application/vnd.oasis.opendocument.spreadsheet');
+  t.is(document.format, 'ods');
+  t.deepEqual(
+    document.sections.map((section) => section.location.heading),
+    ['Sheet1, rows 2–8', 'Sheet2, rows 3–9', 'Sheet3, rows 4–10'],
+  );
+  // Empty rows are skipped, repeated ones (table:number-rows-repeated) kept.
+  t.is(document.sections[0]!.text, 'A: C; B: D\nA: C; B: D\nA: C; B: D\nA: C; B: D');
+  t.deepEqual(document.metadata, { sheets: 3 });
+});
+
+test('a password-protected ods is refused as encrypted', async (t) => {
+  const error = await t.throwsAsync(extractFixture('password.ods'), { instanceOf: EncryptedDocumentError });
+  t.is(error.message, 'The ods document "password.ods" is password-protected');
+});
