@@ -25,6 +25,7 @@ const BY_EXTENSION: Readonly<Record<string, DocumentFormat>> = {
   '.eml': 'eml',
   '.xlsx': 'xlsx',
   '.ods': 'ods',
+  '.pptx': 'pptx',
 };
 
 const BY_MIME_TYPE: Readonly<Record<string, DocumentFormat>> = {
@@ -40,6 +41,7 @@ const BY_MIME_TYPE: Readonly<Record<string, DocumentFormat>> = {
   'message/rfc822': 'eml',
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
   'application/vnd.oasis.opendocument.spreadsheet': 'ods',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
 };
 
 /** The media type a document of each format is stored and served with, when the client's says otherwise. */
@@ -54,10 +56,11 @@ const MEDIA_TYPE: Readonly<Record<DocumentFormat, string>> = {
   eml: 'message/rfc822',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   ods: 'application/vnd.oasis.opendocument.spreadsheet',
+  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
 };
 
 /** The formats whose files are ZIP packages: a ZIP that file-type cannot place may still be one. */
-const ZIP_PACKAGES: ReadonlySet<DocumentFormat> = new Set(['docx', 'xlsx', 'ods']);
+const ZIP_PACKAGES: ReadonlySet<DocumentFormat> = new Set(['docx', 'xlsx', 'ods', 'pptx']);
 
 /** The formats read as text, which have no magic number of their own. */
 const TEXT_FORMATS: ReadonlySet<DocumentFormat> = new Set(['txt', 'md', 'html', 'csv', 'json', 'eml']);

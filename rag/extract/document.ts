@@ -14,6 +14,7 @@ export const DOCUMENT_FORMATS = [
   'eml',
   'xlsx',
   'ods',
+  'pptx',
 ] as const;
 export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number];
 

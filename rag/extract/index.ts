@@ -31,6 +31,7 @@ const extractors: Record<DocumentFormat, () => Promise<Extractor>> = {
   eml: async () => (await import('./eml.ts')).extractEml,
   xlsx: async () => (await import('./spreadsheet.ts')).extractXlsx,
   ods: async () => (await import('./spreadsheet.ts')).extractOds,
+  pptx: async () => (await import('./pptx.ts')).extractPptx,
 };
 
 export async function extractText(input: ExtractInput, limits: ExtractionLimits): Promise<ExtractedDocument> {

@@ -96,6 +96,13 @@ export const formatFixtures: readonly FormatFixture[] = [
     phrase: 'A: C; B: D',
   },
   {
+    format: 'pptx',
+    filename: 'sample-show.pptx',
+    mimeType: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+    query: 'bullet points fun',
+    phrase: 'It has bullet points on it',
+  },
+  {
     format: 'eml',
     filename: 'budget.eml',
     mimeType: 'message/rfc822',

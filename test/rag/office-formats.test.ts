@@ -41,3 +41,27 @@ test('a password-protected ods is refused as encrypted', async (t) => {
   const error = await t.throwsAsync(extractFixture('password.ods'), { instanceOf: EncryptedDocumentError });
   t.is(error.message, 'The ods document "password.ods" is password-protected');
 });
+
+test('reads pptx slides in order, each located by its number and title, with its speaker notes', async (t) => {
+  const document = await extractFixture('sample-show.pptx');
+  t.is(document.format, 'pptx');
+  t.deepEqual(
+    document.sections.map(({ text, location }) => ({ text, location })),
+    [
+      {
+        text:
+          'Title of the first slide\nSubtitle of the first slide\nThis bit is in italic green\n' +
+          'Notes: I am the notes of the first slide',
+        location: { page: 1, heading: 'Title of the first slide' },
+      },
+      {
+        text:
+          'This is the second slide\nIt has bullet points on it\nThey’re fun, aren’t they?\n' +
+          'Especially in a different font like Arial Black at 16 point!\n' +
+          'Notes: These are the notes of the 2nd slide\nTHIS LINE IS BOLD',
+        location: { page: 2, heading: 'This is the second slide' },
+      },
+    ],
+  );
+  t.deepEqual(document.metadata, { title: 'SlideShow Sample', author: 'Nick Burch', slides: 2 });
+});
