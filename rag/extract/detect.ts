@@ -26,6 +26,7 @@ const BY_EXTENSION: Readonly<Record<string, DocumentFormat>> = {
   '.xlsx': 'xlsx',
   '.ods': 'ods',
   '.pptx': 'pptx',
+  '.odt': 'odt',
 };
 
 const BY_MIME_TYPE: Readonly<Record<string, DocumentFormat>> = {
@@ -42,6 +43,7 @@ const BY_MIME_TYPE: Readonly<Record<string, DocumentFormat>> = {
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
   'application/vnd.oasis.opendocument.spreadsheet': 'ods',
   'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
+  'application/vnd.oasis.opendocument.text': 'odt',
 };
 
 /** The media type a document of each format is stored and served with, when the client's says otherwise. */
@@ -57,10 +59,11 @@ const MEDIA_TYPE: Readonly<Record<DocumentFormat, string>> = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   ods: 'application/vnd.oasis.opendocument.spreadsheet',
   pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  odt: 'application/vnd.oasis.opendocument.text',
 };
 
 /** The formats whose files are ZIP packages: a ZIP that file-type cannot place may still be one. */
-const ZIP_PACKAGES: ReadonlySet<DocumentFormat> = new Set(['docx', 'xlsx', 'ods', 'pptx']);
+const ZIP_PACKAGES: ReadonlySet<DocumentFormat> = new Set(['docx', 'xlsx', 'ods', 'pptx', 'odt']);
 
 /** The formats read as text, which have no magic number of their own. */
 const TEXT_FORMATS: ReadonlySet<DocumentFormat> = new Set(['txt', 'md', 'html', 'csv', 'json', 'eml']);

@@ -15,6 +15,7 @@ export const DOCUMENT_FORMATS = [
   'xlsx',
   'ods',
   'pptx',
+  'odt',
 ] as const;
 export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number];
 

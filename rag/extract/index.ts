@@ -32,6 +32,7 @@ const extractors: Record<DocumentFormat, () => Promise<Extractor>> = {
   xlsx: async () => (await import('./spreadsheet.ts')).extractXlsx,
   ods: async () => (await import('./spreadsheet.ts')).extractOds,
   pptx: async () => (await import('./pptx.ts')).extractPptx,
+  odt: async () => (await import('./odt.ts')).extractOdt,
 };
 
 export async function extractText(input: ExtractInput, limits: ExtractionLimits): Promise<ExtractedDocument> {

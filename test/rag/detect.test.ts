@@ -23,7 +23,7 @@ test('a signature of a format quarry does not read is unsupported whatever the n
   t.is(
     png.message,
     'Unsupported document format for "photo.md" (text/markdown; its bytes are image/png): ' +
-      'expected txt, md, html, pdf, docx, xlsx, ods, pptx, csv, json or eml',
+      'expected txt, md, html, pdf, docx, xlsx, ods, pptx, odt, csv, json or eml',
   );
   const zip = await t.throwsAsync(identifyFormat(await readFixture('corrupt.docx'), 'notes.txt'), {
     instanceOf: UnsupportedFormatError,

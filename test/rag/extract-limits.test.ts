@@ -101,7 +101,7 @@ test('refuses a docx that inflates past the archive limit, before mammoth unpack
   t.is(error.message, 'The docx document "bomb.docx" is too large to process: it inflates to more than 256 MiB');
 });
 
-for (const format of ['xlsx', 'ods', 'pptx'] as const) {
+for (const format of ['xlsx', 'ods', 'pptx', 'odt'] as const) {
   test(`refuses a ${format} that inflates past the archive limit, before it is parsed`, async (t) => {
     const bomb = zipBombPackage(format, 300);
     t.true(bomb.length < 400 * 1024);

@@ -103,6 +103,13 @@ export const formatFixtures: readonly FormatFixture[] = [
     phrase: 'It has bullet points on it',
   },
   {
+    format: 'odt',
+    filename: 'base-text.odt',
+    mimeType: 'application/vnd.oasis.opendocument.text',
+    query: 'diacritical signs',
+    phrase: 'This is the last paragraph with diacritical signs: éè',
+  },
+  {
     format: 'eml',
     filename: 'budget.eml',
     mimeType: 'message/rfc822',

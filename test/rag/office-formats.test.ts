@@ -1,5 +1,6 @@
 // The office formats beyond docx, each on files from a public test corpus
 // (test/fixtures/documents/SOURCES.md), with where each piece of text sits kept.
+import JSZip from 'jszip';
 import test from 'ava';
 import { EncryptedDocumentError } from '../../rag/errors.ts';
 import { extractText } from '../../rag/extract/index.ts';
@@ -64,4 +65,57 @@ test('reads pptx slides in order, each located by its number and title, with its
     ],
   );
   t.deepEqual(document.metadata, { title: 'SlideShow Sample', author: 'Nick Burch', slides: 2 });
+});
+
+test('reads odt paragraphs under the heading they follow', async (t) => {
+  const document = await extractFixture('base-text.odt');
+  t.is(document.format, 'odt');
+  t.deepEqual(
+    document.sections.map(({ text, location }) => ({ text, location })),
+    [
+      {
+        text:
+          'odfdo Test Case Document\nThis is the first paragraph.\nThis is the second paragraph.\n' +
+          'This is a paragraph with a named style.',
+        location: { heading: 'odfdo Test Case Document' },
+      },
+      {
+        text:
+          'Level 2 Title\nThis is the first paragraph of the second title.\n' +
+          'This is the last paragraph with diacritical signs: éè',
+        location: { heading: 'Level 2 Title' },
+      },
+      {
+        text:
+          'First Title of the Second Section\nFirst paragraph of the second section.\n' +
+          'This is the second paragraph with an external link inside.',
+        location: { heading: 'First Title of the Second Section' },
+      },
+    ],
+  );
+  t.deepEqual(document.metadata, { title: 'This is the title' });
+});
+
+test('locates odt text by page where the writer recorded its page breaks', async (t) => {
+  const zip = new JSZip();
+  zip.file('mimetype', 'application/vnd.oasis.opendocument.text', { compression: 'STORE' });
+  zip.file(
+    'content.xml',
+    '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" ' +
+      'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body>' +
+      '<office:text text:use-soft-page-breaks="true"><text:h text:outline-level="1">Tides</text:h>' +
+      '<text:p>High<text:s text:c="2"/>water at noon.</text:p><text:soft-page-break/>' +
+      '<text:p>Low water at six.<office:annotation><text:p>a comment</text:p></office:annotation></text:p>' +
+      '</office:text></office:body></office:document-content>',
+  );
+  const bytes = await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+  const document = await extractText({ bytes, filename: 'tides.odt' }, defaultLimits);
+  t.deepEqual(
+    document.sections.map(({ text, location }) => ({ text, location })),
+    [
+      { text: 'Tides\nHigh  water at noon.', location: { page: 1, heading: 'Tides' } },
+      { text: 'Low water at six.', location: { page: 2, heading: 'Tides' } },
+    ],
+  );
+  t.deepEqual(document.metadata, { pages: 2 });
 });
