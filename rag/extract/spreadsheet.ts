@@ -16,8 +16,9 @@ const SECTION_CHARACTERS = 1000;
 
 type Row = readonly unknown[];
 
+/** A cell's displayed text (sheet_to_json with `raw: false` gives strings), whitespace collapsed. */
 function cellText(value: unknown): string {
-  return value === null || value === undefined ? '' : String(value).replace(/\s+/g, ' ').trim();
+  return typeof value === 'string' ? value.replace(/\s+/g, ' ').trim() : '';
 }
 
 /** "Name: Ada; City: London": each non-empty cell under its header's name (its column letter if it has none). */
