@@ -88,6 +88,23 @@ export class UnsupportedMediaTypeError extends ApiError {
   }
 }
 
+/**
+ * Thrown when an uploaded file is in a format Quarry cannot ingest, judged by its bytes as well
+ * as its name and declared type; `detectedType` is the type its bytes show, when they show one.
+ */
+export class UnsupportedDocumentFormatError extends ApiError {
+  constructor(
+    message: string,
+    details: {
+      readonly filename: string | null;
+      readonly declaredType: string | null;
+      readonly detectedType: string | null;
+    },
+  ) {
+    super(415, 'unsupported_format', message, details);
+  }
+}
+
 /** Thrown when a caller has made too many failed attempts; the client should wait retryAfterSeconds. */
 export class TooManyRequestsError extends ApiError {
   constructor(readonly retryAfterSeconds: number) {

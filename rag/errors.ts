@@ -26,18 +26,23 @@ export abstract class DocumentError extends RagError {
   }
 }
 
-/** Thrown when a file's extension, media type and leading bytes name no format we extract. */
+/**
+ * Thrown when a file's extension, media type and leading bytes name no format we extract, or
+ * its leading bytes show a format we do not (`detectedType`, as file-type names it).
+ */
 export class UnsupportedFormatError extends DocumentError {
   readonly code = 'unsupported_format';
 
   constructor(
     filename: string,
     readonly mimeType: string | undefined,
+    readonly detectedType?: string,
   ) {
+    const said = [mimeType, detectedType && `its bytes are ${detectedType}`].filter(Boolean).join('; ');
     super(
       filename,
-      `Unsupported document format for "${filename}"${mimeType ? ` (${mimeType})` : ''}: ` +
-        'expected txt, md, html, pdf, docx, csv, json or eml',
+      `Unsupported document format for "${filename}"${said ? ` (${said})` : ''}: ` +
+        'expected txt, md, html, pdf, docx, xlsx, ods, pptx, odt, csv, json or eml',
     );
   }
 }

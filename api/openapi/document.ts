@@ -21,7 +21,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'Not found, or not in the caller’s tenant (the answer is the same)',
   409: 'Conflicts with the current state',
   413: 'The body is larger than the configured limit',
-  415: 'The body is not JSON',
+  415: 'The body is not JSON (`unsupported_media_type`), or an uploaded file’s bytes are in a format Quarry cannot ingest (`unsupported_format`, with `details.detectedType`)',
   429: 'Too many failed attempts; see Retry-After',
   503: 'A dependency is not available',
 };

@@ -3,7 +3,20 @@
 // string a document yields is one PostgreSQL can store.
 import { EmptyDocumentError } from '../errors.ts';
 
-export const DOCUMENT_FORMATS = ['txt', 'md', 'html', 'pdf', 'docx', 'csv', 'json', 'eml'] as const;
+export const DOCUMENT_FORMATS = [
+  'txt',
+  'md',
+  'html',
+  'pdf',
+  'docx',
+  'csv',
+  'json',
+  'eml',
+  'xlsx',
+  'ods',
+  'pptx',
+  'odt',
+] as const;
 export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number];
 
 /** Where a piece of text sits in its source: the 1-based page (pdf) or the nearest heading. */

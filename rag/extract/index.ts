@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { CorruptDocumentError, DocumentError, DocumentTooLargeError } from '../errors.ts';
 import { charsetOf } from './decode.ts';
-import { detectFormat } from './detect.ts';
+import { identifyFormat } from './detect.ts';
 import type { DocumentFormat, ExtractedDocument } from './document.ts';
 import { textTooLarge, type ExtractionLimits } from './limits.ts';
 
@@ -32,11 +32,15 @@ const extractors: Record<DocumentFormat, () => Promise<Extractor>> = {
   csv: async () => (await import('./csv.ts')).extractCsv,
   json: async () => (await import('./json.ts')).extractJson,
   eml: async () => (await import('./eml.ts')).extractEml,
+  xlsx: async () => (await import('./spreadsheet.ts')).extractXlsx,
+  ods: async () => (await import('./spreadsheet.ts')).extractOds,
+  pptx: async () => (await import('./pptx.ts')).extractPptx,
+  odt: async () => (await import('./odt.ts')).extractOdt,
 };
 
 export async function extractText(input: ExtractInput, limits: ExtractionLimits): Promise<ExtractedDocument> {
   const bytes = 'bytes' in input ? input.bytes : await readFile(input.path);
-  const format = detectFormat(bytes, input.filename, input.mimeType);
+  const { format } = await identifyFormat(bytes, input.filename, input.mimeType);
   return extractFormat(format, bytes, input.filename, limits, charsetOf(input.mimeType));
 }
 
@@ -78,6 +82,6 @@ function checkYield(document: ExtractedDocument, filename: string, limits: Extra
   }
 }
 
-export { detectFormat } from './detect.ts';
+export { detectFormat, identifyFormat, type IdentifiedFormat } from './detect.ts';
 export * from './document.ts';
 export { extractionLimits, type ExtractionLimits } from './limits.ts';

@@ -10,7 +10,7 @@ export interface ExtractionLimits {
   readonly maxTextBytes: number;
   /** Sections (pages, headed parts) one document may yield. */
   readonly maxSections: number;
-  /** Bytes the entries of an archive (docx) may inflate to, all together. */
+  /** Bytes the entries of an archive (docx, xlsx, ods, pptx, odt) may inflate to, all together. */
   readonly maxArchiveBytes: number;
   /** Levels of nesting (HTML elements, JSON arrays and objects) a document may have. */
   readonly maxNestingDepth: number;

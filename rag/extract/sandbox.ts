@@ -18,7 +18,7 @@ import {
   type DocumentError,
 } from '../errors.ts';
 import { charsetOf } from './decode.ts';
-import { detectFormat } from './detect.ts';
+import { identifyFormat } from './detect.ts';
 import type { ExtractedDocument } from './document.ts';
 import type { Config } from '../../config.ts';
 import { extractionLimits, type ExtractionLimits, type ExtractionLimitsConfig } from './limits.ts';
@@ -86,7 +86,7 @@ export class ExtractionSandbox {
    * thread. An aborted `signal` takes the extraction out of the queue or ends its thread.
    */
   async extract(input: SandboxInput, signal?: AbortSignal): Promise<ExtractedDocument> {
-    const format = detectFormat(input.bytes, input.filename, input.mimeType);
+    const { format } = await identifyFormat(input.bytes, input.filename, input.mimeType);
     const charset = charsetOf(input.mimeType);
     const task: ExtractionTask = {
       format,

@@ -135,8 +135,8 @@ test('lists with filters, newest first, page by page', async (t) => {
   for (const [i, tags] of [['alpha'], ['beta'], ['alpha', 'beta']].entries()) {
     ids.unshift((await postText(api, owner, { title: `Doc ${i}`, text: text(`list ${i}`), tags })).body.id);
   }
-  const failed = (await uploadFile(api, owner, { filename: 'image.png', bytes: await readFixture('image.png') })).body
-    .id;
+  const failed = (await uploadFile(api, owner, { filename: 'corrupt.pdf', bytes: await readFixture('corrupt.pdf') }))
+    .body.id;
   await Promise.all([...ids, failed].map((id) => settled(api, owner, id)));
   const middle = (await get(t, owner, `/v1/documents/${ids[1]}`)).body.createdAt as string;
 

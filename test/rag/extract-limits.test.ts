@@ -16,6 +16,7 @@ import {
   nestedJson,
   nestedMultipartMail,
   zipBombDocx,
+  zipBombPackage,
 } from './hostile.ts';
 
 const options = sandboxOptions(loadConfig({}));
@@ -99,6 +100,21 @@ test('refuses a docx that inflates past the archive limit, before mammoth unpack
   t.is(error.limit, 'maxArchiveBytes');
   t.is(error.message, 'The docx document "bomb.docx" is too large to process: it inflates to more than 256 MiB');
 });
+
+for (const format of ['xlsx', 'ods', 'pptx', 'odt'] as const) {
+  test(`refuses a ${format} that inflates past the archive limit, before it is parsed`, async (t) => {
+    const bomb = zipBombPackage(format, 300);
+    t.true(bomb.length < 400 * 1024);
+    const error = await t.throwsAsync(sandbox.extract({ bytes: bomb, filename: `bomb.${format}` }), {
+      instanceOf: DocumentTooLargeError,
+    });
+    t.is(error.limit, 'maxArchiveBytes');
+    t.is(
+      error.message,
+      `The ${format} document "bomb.${format}" is too large to process: it inflates to more than 256 MiB`,
+    );
+  });
+}
 
 test('counts the bytes a docx entry really inflates to, not the size its headers declare', async (t) => {
   const error = await t.throwsAsync(

@@ -256,9 +256,11 @@ test('rejects an unsupported extension as a permanent unsupported-format error',
   t.true(error instanceof DocumentError);
   t.is(error.code, 'unsupported_format');
   t.false(error.retryable);
+  t.is(error.detectedType, 'image/png');
   t.is(
     error.message,
-    'Unsupported document format for "image.png" (image/png): expected txt, md, html, pdf, docx, csv, json or eml',
+    'Unsupported document format for "image.png" (image/png; its bytes are image/png): ' +
+      'expected txt, md, html, pdf, docx, xlsx, ods, pptx, odt, csv, json or eml',
   );
 });
 

@@ -131,22 +131,28 @@ function zipOf(entries: readonly ZipEntry[], declaredSize?: (entry: ZipEntry) =>
 }
 
 /**
- * A valid docx whose one paragraph holds `mebibytes` MiB of the letter a: a few hundred KB that
- * inflate to that much. The DEFLATE stream repeats one compressed 1 MiB block (each block is
- * complete on its own, flushed to a byte boundary), so building it costs almost nothing.
- * `declaredSize`, when given, is the (false) uncompressed size its headers claim.
+ * A zip whose entry `name` holds `mebibytes` MiB of the letter a between `open` and `close`,
+ * beside small `others`: a few hundred KB that inflate to that much. The DEFLATE stream repeats
+ * one compressed 1 MiB block (each block is complete on its own, flushed to a byte boundary), so
+ * building it costs almost nothing. `declaredSize`, when given, is the (false) uncompressed size
+ * its headers claim for that entry.
  */
-export function zipBombDocx(mebibytes: number, options: { declaredSize?: number } = {}): Buffer {
-  const open = Buffer.from(`${DOCUMENT_OPEN}<w:p><w:r><w:t>`);
-  const close = Buffer.from(`</w:t></w:r></w:p>${DOCUMENT_CLOSE}`);
+function zipBomb(
+  bomb: { name: string; open: string; close: string },
+  others: Readonly<Record<string, string>>,
+  mebibytes: number,
+  options: { declaredSize?: number } = {},
+): Buffer {
+  const open = Buffer.from(bomb.open);
+  const close = Buffer.from(bomb.close);
   const mebibyte = Buffer.alloc(1024 * 1024, 'a');
   const flushed = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
   const block = zlib.deflateRawSync(mebibyte, flushed);
   let crc32 = zlib.crc32(open);
   for (let index = 0; index < mebibytes; index += 1) crc32 = zlib.crc32(mebibyte, crc32);
   crc32 = zlib.crc32(close, crc32);
-  const document: ZipEntry = {
-    name: 'word/document.xml',
+  const inflating: ZipEntry = {
+    name: bomb.name,
     data: Buffer.concat([
       zlib.deflateRawSync(open, flushed),
       ...Array.from({ length: mebibytes }, () => block),
@@ -155,8 +161,43 @@ export function zipBombDocx(mebibytes: number, options: { declaredSize?: number 
     crc32,
     size: open.length + mebibytes * mebibyte.length + close.length,
   };
-  const entries = [deflatedEntry('[Content_Types].xml', CONTENT_TYPES), deflatedEntry('_rels/.rels', PACKAGE_RELS)];
-  return zipOf([...entries, document], (entry) =>
-    entry === document && options.declaredSize !== undefined ? options.declaredSize : entry.size,
+  const entries = Object.entries(others).map(([name, content]) => deflatedEntry(name, content));
+  return zipOf([...entries, inflating], (entry) =>
+    entry === inflating && options.declaredSize !== undefined ? options.declaredSize : entry.size,
   );
+}
+
+/** A valid docx whose one paragraph holds `mebibytes` MiB of the letter a (see zipBomb). */
+export function zipBombDocx(mebibytes: number, options: { declaredSize?: number } = {}): Buffer {
+  return zipBomb(
+    {
+      name: 'word/document.xml',
+      open: `${DOCUMENT_OPEN}<w:p><w:r><w:t>`,
+      close: `</w:t></w:r></w:p>${DOCUMENT_CLOSE}`,
+    },
+    { '[Content_Types].xml': CONTENT_TYPES, '_rels/.rels': PACKAGE_RELS },
+    mebibytes,
+    options,
+  );
+}
+
+/**
+ * A package whose `name` entry inflates to `mebibytes` MiB of the letter a, after the entries
+ * that make file-type and the format's name see it as an xlsx, ods, pptx or odt.
+ */
+export function zipBombPackage(format: 'xlsx' | 'ods' | 'pptx' | 'odt', mebibytes: number): Buffer {
+  const odf = (kind: string) => ({ mimetype: `application/vnd.oasis.opendocument.${kind}` });
+  const ooxml = (main: string, part: string) => ({
+    '[Content_Types].xml':
+      '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+      `<Override PartName="/${part}" ContentType="application/vnd.openxmlformats-officedocument.${main}"/></Types>`,
+  });
+  const packages = {
+    xlsx: [ooxml('spreadsheetml.sheet.main+xml', 'xl/workbook.xml'), 'xl/worksheets/sheet1.xml'],
+    pptx: [ooxml('presentationml.presentation.main+xml', 'ppt/presentation.xml'), 'ppt/slides/slide1.xml'],
+    ods: [odf('spreadsheet'), 'content.xml'],
+    odt: [odf('text'), 'content.xml'],
+  } as const;
+  const [others, name] = packages[format];
+  return zipBomb({ name, open: '<x><t>', close: '</t></x>' }, others, mebibytes);
 }

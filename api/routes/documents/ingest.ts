@@ -12,6 +12,8 @@ import {
   isGrpcDeadlineError,
 } from '@temporalio/client';
 import type { DocumentSource, DocumentVisibility } from '../../../contract/documents.ts';
+import { DocumentError, UnsupportedFormatError } from '../../../rag/errors.ts';
+import { SNIFF_BYTES, identifyFormat } from '../../../rag/extract/detect.ts';
 import { findDocument, findDocumentByContent, type DocumentRow } from '../../../db/queries/documents.ts';
 import type { StagedBlob } from '../../../storage/blob-store.ts';
 import { documentPrefix, originalKey } from '../../../storage/document-keys.ts';
@@ -19,11 +21,17 @@ import { startIngestion } from '../../../workflow-client/documents.ts';
 import type { DocumentRef, DocumentUpload, IngestionInput, RegistrationReply } from '../../../workflows/shared.ts';
 import { principalOf, tenantOf, type ApiServices, type ApiState } from '../../context.ts';
 import { isTemporalUnavailable, unavailableFrom } from '../../dependency-errors.ts';
-import { BadRequestError, ConflictError, ServiceUnavailableError, ValidationError } from '../../errors.ts';
+import {
+  BadRequestError,
+  ConflictError,
+  ServiceUnavailableError,
+  UnsupportedDocumentFormatError,
+  ValidationError,
+} from '../../errors.ts';
 import { parseOrThrow } from '../../middleware/validate.ts';
 import { serialized } from '../../schemas.ts';
 import { DocumentFields } from './schema.ts';
-import { receiveUpload } from './upload.ts';
+import { receiveUpload, type DeclaredFile, type FileIdentifier } from './upload.ts';
 
 type Context = { state: ApiState; services: ApiServices };
 
@@ -79,9 +87,39 @@ function fieldsOf(fields: Readonly<Record<string, readonly string[]>>): Record<s
   };
 }
 
+/**
+ * Judges an uploaded file by its leading bytes as extraction will (rag/extract/detect.ts): a
+ * format Quarry cannot ingest is refused with 415 before anything is stored, and a file is
+ * stored with its detected format's media type when the client's names another (a PDF sent as
+ * text/plain, or without a type). A file that claims a format its bytes do not hold (a `.pdf`
+ * that is not one) is accepted, and fails its ingestion as corrupt, with the reason.
+ */
+export const uploadIdentifier: FileIdentifier = {
+  headBytes: SNIFF_BYTES,
+  async identify(head: Uint8Array, declared: DeclaredFile): Promise<string | null> {
+    try {
+      return (await identifyFormat(head, declared.filename ?? '', declared.mimeType ?? undefined)).mediaType;
+    } catch (error) {
+      if (error instanceof UnsupportedFormatError) {
+        throw new UnsupportedDocumentFormatError(error.message, {
+          filename: declared.filename,
+          declaredType: declared.mimeType,
+          detectedType: error.detectedType ?? null,
+        });
+      }
+      if (error instanceof DocumentError) return declared.mimeType;
+      throw error;
+    }
+  },
+};
+
 export async function fromMultipart(ctx: Context & { req: IncomingMessage }): Promise<IncomingDocument> {
   const { blobs, config } = ctx.services;
-  const { file, fields } = await receiveUpload(ctx.req, { blobs, limitBytes: config.UPLOAD_LIMIT_BYTES });
+  const { file, fields } = await receiveUpload(ctx.req, {
+    blobs,
+    limitBytes: config.UPLOAD_LIMIT_BYTES,
+    identifier: uploadIdentifier,
+  });
   try {
     const parsed = parseOrThrow('body', DocumentFields, fieldsOf(fields));
     return {

@@ -62,7 +62,10 @@ const TextDocument = DocumentFields.extend({
 });
 
 const UploadForm = DocumentFields.extend({
-  file: z.string().meta({ format: 'binary', description: 'The document: txt, md, html, pdf, docx, csv, json or eml' }),
+  file: z.string().meta({
+    format: 'binary',
+    description: 'The document: txt, md, html, pdf, docx, xlsx, ods, pptx, odt, csv, json or eml',
+  }),
   tags: z.string().optional().meta({ description: 'Comma-separated; the field may also be repeated' }),
   title: z.string().optional().meta({ description: 'Defaults to the file name' }),
 });
@@ -77,7 +80,11 @@ export const CreateDocument = {
     'uploader’s private documents) returns that document with 200 instead of ingesting it again. A retry of ' +
     'the same upload (after a 503, a timeout or a dropped connection) reaches the same document: its id is ' +
     'derived from the content and scope, or from the `Idempotency-Key` header when one is sent (1–255 visible ' +
-    'ASCII characters, per uploader; the same key with other content is 409 `idempotency_key_reused`).',
+    'ASCII characters, per uploader; the same key with other content is 409 `idempotency_key_reused`). ' +
+    'The format is judged by the file’s leading bytes as well as its name and declared type: a file Quarry ' +
+    'cannot ingest (an image, an executable, an archive) is 415 `unsupported_format` with ' +
+    '`details.detectedType`, and nothing is stored; a file whose declared type names another format than its ' +
+    'bytes (a PDF sent as text/plain) is stored with its detected type.',
   body: TextDocument,
   multipart: UploadForm,
   responses: {

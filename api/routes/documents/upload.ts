@@ -6,7 +6,12 @@
 // A body that ends inside a part makes busboy destroy that part's stream with an error. An
 // 'error' event with no listener takes the whole process down, so every part stream gets
 // one synchronously, in the 'file' callback itself, before anything is awaited.
+//
+// The file's first bytes are held back until `identify` has judged them (what the client says
+// about a file is not trusted): a file it refuses is drained without being stored, and the
+// refusal is the answer.
 import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { BlobStore, StagedBlob } from '../../../storage/blob-store.ts';
@@ -22,6 +27,21 @@ export interface ReceivedUpload {
   readonly file: ReceivedFile;
   /** Every other part, by name, in the order sent (a name may repeat). */
   readonly fields: Readonly<Record<string, readonly string[]>>;
+}
+
+/** What the client said about its file. */
+export interface DeclaredFile {
+  readonly filename: string | null;
+  readonly mimeType: string | null;
+}
+
+/**
+ * Judges a file by its first `headBytes` bytes (all of them when it is shorter) and what the
+ * client said: answers the media type to store it with, or throws to refuse it.
+ */
+export interface FileIdentifier {
+  readonly headBytes: number;
+  identify(head: Uint8Array, declared: DeclaredFile): Promise<string | null>;
 }
 
 const FILE_FIELD = 'file';
@@ -42,13 +62,58 @@ export function cleanFilename(filename: string | undefined): string | null {
   return cleaned === '' ? null : cleaned;
 }
 
+type Verdict = { readonly mimeType: string | null } | { readonly refusal: unknown };
+
+/**
+ * The part's bytes, streamed on once `identifier` has judged the head; a refused file yields
+ * nothing, but is still read to its end, so that busboy goes on to the rest of the request.
+ */
+function identified(
+  stream: Readable,
+  declared: DeclaredFile,
+  identifier: FileIdentifier,
+  onVerdict: (verdict: Verdict) => void,
+): Readable {
+  async function* bytes(): AsyncGenerator<Buffer> {
+    let held: Buffer[] | null = [];
+    let heldBytes = 0;
+    let refused = false;
+    const judge = async (head: Buffer[]) => {
+      try {
+        onVerdict({ mimeType: await identifier.identify(Buffer.concat(head), declared) });
+      } catch (refusal) {
+        onVerdict({ refusal });
+        refused = true;
+      }
+    };
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (held === null) {
+        if (!refused) yield chunk;
+        continue;
+      }
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes < identifier.headBytes) continue;
+      const head = held;
+      held = null;
+      await judge(head);
+      if (!refused) yield* head;
+    }
+    if (held !== null) {
+      await judge(held);
+      if (!refused) yield* held;
+    }
+  }
+  return Readable.from(bytes(), { objectMode: false });
+}
+
 function invalid(reason: string): BadRequestError {
   return new BadRequestError('invalid_multipart', `The multipart body could not be read: ${reason}`);
 }
 
 export async function receiveUpload(
   request: IncomingMessage,
-  options: { blobs: BlobStore; limitBytes: number },
+  options: { blobs: BlobStore; limitBytes: number; identifier?: FileIdentifier },
 ): Promise<ReceivedUpload> {
   let parser: busboy.Busboy;
   try {
@@ -63,7 +128,7 @@ export async function receiveUpload(
     throw invalid((error as Error).message);
   }
   const fields: Record<string, string[]> = {};
-  let staging: Promise<ReceivedFile & { truncated: boolean }> | undefined;
+  let staging: Promise<ReceivedFile & { truncated: boolean; verdict: Verdict | undefined }> | undefined;
   parser.on('field', (name, value) => (fields[name] ??= []).push(value));
   parser.on('file', (name, stream, info) => {
     // The failure also reaches the parser (and so pipeline() below) or the staging promise.
@@ -72,11 +137,19 @@ export async function receiveUpload(
       stream.resume();
       return;
     }
-    const staged = options.blobs.stage(stream).then((blob) => ({
-      blob,
+    const declared: DeclaredFile = {
       filename: cleanFilename(info.filename),
       mimeType: info.mimeType && !CONTROL_CHARACTERS.test(info.mimeType) ? info.mimeType : null,
+    };
+    let verdict: Verdict | undefined;
+    const source = options.identifier
+      ? identified(stream, declared, options.identifier, (given) => (verdict = given))
+      : stream;
+    const staged = options.blobs.stage(source).then((blob) => ({
+      blob,
+      ...declared,
       truncated: stream.truncated === true,
+      verdict,
     }));
     // Awaited below; until then a failure must not count as unhandled.
     staged.catch(() => undefined);
@@ -90,10 +163,14 @@ export async function receiveUpload(
     throw invalid((error as Error).message);
   }
   if (!staging) throw new ValidationError([{ path: 'body.file', message: 'A file is required', code: 'required' }]);
-  const { truncated, ...file } = await staging;
+  const { truncated, verdict, ...file } = await staging;
+  if (verdict && 'refusal' in verdict) {
+    await file.blob.discard();
+    throw verdict.refusal;
+  }
   if (truncated) {
     await file.blob.discard();
     throw new PayloadTooLargeError(options.limitBytes);
   }
-  return { file, fields };
+  return { file: verdict ? { ...file, mimeType: verdict.mimeType } : file, fields };
 }
