@@ -1,7 +1,7 @@
 // Text formats in the encodings real files come in (issue 10): byte order marks, declared
 // charsets (a page's <meta>, the upload's Content-Type) and legacy code pages guessed from bytes.
 import test from 'ava';
-import { CorruptDocumentError } from '../../rag/errors.ts';
+import { CorruptDocumentError, UnsupportedFormatError } from '../../rag/errors.ts';
 import { loadConfig } from '../../config.ts';
 import { extractText } from '../../rag/extract/index.ts';
 import { ExtractionSandbox, sandboxOptions } from '../../rag/extract/sandbox.ts';
@@ -84,9 +84,16 @@ test('reads a 7-bit iso-2022-jp text by its charset', async (t) => {
 });
 
 test('keeps refusing binary bytes under a text name', async (t) => {
-  const error = await t.throwsAsync(
+  // A PNG's magic number says what it is: unsupported, named as such.
+  const png = await t.throwsAsync(
     extractText({ bytes: await readFixture('image.png'), filename: 'image.txt' }, defaultLimits),
-    { instanceOf: CorruptDocumentError },
+    { instanceOf: UnsupportedFormatError },
   );
+  t.is(png.detectedType, 'image/png');
+  // Bytes no magic number names, and no encoding makes text of, are corrupt text.
+  const noise = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 32));
+  const error = await t.throwsAsync(extractText({ bytes: noise, filename: 'noise.txt' }, defaultLimits), {
+    instanceOf: CorruptDocumentError,
+  });
   t.is(error.reason, 'the file holds binary data');
 });
