@@ -102,11 +102,32 @@ export function findDocumentByContent(
   `);
 }
 
-/** Marks a new version as being built; search keeps serving the active one meanwhile. */
-export function startVersion(tx: TenantConnection, id: string, version: number): Promise<DocumentRow | null> {
+/** How a document is read and shown, as a new upload of its content says it (see startVersion). */
+export type DocumentDescription = Pick<
+  NewDocument,
+  'title' | 'description' | 'tags' | 'source' | 'filename' | 'mimeType'
+>;
+
+/**
+ * Marks a new version as being built; search keeps serving the active one meanwhile. With a
+ * description (a new upload of the content of a failed document), that upload's name, type and
+ * fields replace the failed one's.
+ */
+export function startVersion(
+  tx: TenantConnection,
+  id: string,
+  version: number,
+  description: DocumentDescription | null = null,
+): Promise<DocumentRow | null> {
+  const described = description
+    ? sql.fragment`, title = ${description.title}, description = ${description.description},
+        tags = ${sql.array(description.tags, 'text')}, source = ${description.source},
+        filename = ${description.filename}, mime_type = ${description.mimeType}`
+    : sql.fragment``;
   return tx.maybeOne(sql.type(DocumentRow)`
     UPDATE documents
-    SET status = 'processing', error = NULL, latest_version = GREATEST(latest_version, ${version}), updated_at = now()
+    SET status = 'processing', error = NULL, latest_version = GREATEST(latest_version, ${version}),
+        updated_at = now() ${described}
     WHERE id = ${id}
     RETURNING ${columns}
   `);
