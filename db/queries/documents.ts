@@ -10,6 +10,7 @@ import {
   type DocumentVisibility,
 } from '../../contract/documents.ts';
 import type { TenantConnection } from '../with-tenant.ts';
+import { jobColumns, JobRow } from './jobs.ts';
 import { selectPage, type Page, type PageCursor } from './pagination.ts';
 
 export const DOCUMENT_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
@@ -83,6 +84,39 @@ export function insertDocument(tx: TenantConnection, doc: NewDocument): Promise<
 
 export function findDocument(tx: TenantConnection, id: string): Promise<DocumentRow | null> {
   return tx.maybeOne(sql.type(DocumentRow)`SELECT ${columns} FROM documents WHERE id = ${id}`);
+}
+
+// The rows as to_json() gives them: timestamps as ISO strings, taken back into Dates.
+const DocumentWithJob = z.object({
+  document: DocumentRow.extend({ createdAt: z.coerce.date(), updatedAt: z.coerce.date() }),
+  job: JobRow.extend({
+    createdAt: z.coerce.date(),
+    startedAt: z.coerce.date().nullable(),
+    updatedAt: z.coerce.date(),
+    finishedAt: z.coerce.date().nullable(),
+  }).nullable(),
+});
+
+/**
+ * The document with the latest job of `kind` about it (its latest ingestion), read in one
+ * statement and so from one snapshot: an ingestion's last step writes the document's status
+ * and its job's in one transaction, and a reader sees both as they were before it or both after.
+ */
+export function findDocumentWithLatestJob(
+  tx: TenantConnection,
+  id: string,
+  kind: string,
+): Promise<{ document: DocumentRow; job: JobRow | null } | null> {
+  return tx.maybeOne(sql.type(DocumentWithJob)`
+    SELECT to_json(d) AS document, to_json(j) AS job
+    FROM (SELECT ${columns} FROM documents WHERE id = ${id}) d
+    LEFT JOIN LATERAL (
+      SELECT ${jobColumns} FROM jobs
+      WHERE tenant_id = d."tenantId" AND kind = ${kind} AND subject = d.id::text
+      ORDER BY created_at DESC
+      LIMIT 1
+    ) j ON true
+  `);
 }
 
 /**
