@@ -208,6 +208,31 @@ export function settleDocument(
   `);
 }
 
+/**
+ * Ends, as failed or cancelled, the version a lost ingestion run was building (its workflow
+ * closed without settling it: terminated, timed out), unless a later ingestion of the document
+ * has started since; the job's reconciliation calls it in the job's transaction. Answers the
+ * document settled and the version it still serves, or null.
+ */
+export function settleLostIngestion(
+  tx: TenantConnection,
+  job: { workflowId: string; runId: string },
+  outcome: { status: 'failed' | 'cancelled'; error: string },
+): Promise<{ id: string; activeVersion: number | null } | null> {
+  return tx.maybeOne(sql.type(z.object({ id: z.uuid(), activeVersion: z.number().int().nullable() }))`
+    UPDATE documents d SET status = ${outcome.status}, error = ${outcome.error}, updated_at = now()
+    FROM jobs j
+    WHERE j.workflow_id = ${job.workflowId} AND j.run_id = ${job.runId} AND j.kind = 'ingestion'
+      AND d.tenant_id = j.tenant_id AND d.id::text = j.subject AND d.status = 'processing'
+      AND NOT EXISTS (
+        SELECT 1 FROM jobs later
+        WHERE later.tenant_id = j.tenant_id AND later.kind = 'ingestion' AND later.subject = j.subject
+          AND later.created_at > j.created_at
+      )
+    RETURNING d.id, d.active_version AS "activeVersion"
+  `);
+}
+
 /** Removes the document; its chunks go with it (ON DELETE CASCADE). */
 export async function deleteDocumentRow(tx: TenantConnection, id: string): Promise<boolean> {
   const result = await tx.query(sql.unsafe`DELETE FROM documents WHERE id = ${id}`);
