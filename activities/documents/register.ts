@@ -41,8 +41,10 @@ export function createRegisterActivities({ pool, blobs }: Pick<DocumentActivityD
       const registered = { documentId: document.documentId, version, duplicateOf: null };
       return withTenant(pool, documentScope(document), async (tx) => {
         if (!upload) {
-          if (!(await startVersion(tx, document.documentId, version, reupload ?? null))) throw documentGone(document);
-          return registered;
+          if (await startVersion(tx, document.documentId, version, reupload ?? null)) return registered;
+          if (!reupload || !(await findDocument(tx, document.documentId))) throw documentGone(document);
+          // Another attempt took the document up first: this one has nothing to build.
+          return { ...registered, duplicateOf: document.documentId };
         }
         if ((await insertDocument(tx, upload)) || (await findDocument(tx, upload.id))) return registered;
         const duplicate = await findDocumentByContent(tx, upload);

@@ -145,7 +145,7 @@ export type DocumentDescription = Pick<
 /**
  * Marks a new version as being built; search keeps serving the active one meanwhile. With a
  * description (a new upload of the content of a failed document), that upload's name, type and
- * fields replace the failed one's.
+ * fields replace the failed one's, and only a failed or cancelled document is started again.
  */
 export function startVersion(
   tx: TenantConnection,
@@ -158,11 +158,18 @@ export function startVersion(
         tags = ${sql.array(description.tags, 'text')}, source = ${description.source},
         filename = ${description.filename}, mime_type = ${description.mimeType}`
     : sql.fragment``;
+  // A new upload's attempt starts only on the failed or cancelled version before it (or finds
+  // itself processing, on retry): one that comes after another attempt took the document up
+  // (it read the failed row before that attempt registered) does nothing.
+  const startable = description
+    ? sql.fragment`AND ((latest_version = ${version} AND status = 'processing')
+        OR (latest_version = ${version - 1} AND status IN ('failed', 'cancelled')))`
+    : sql.fragment``;
   return tx.maybeOne(sql.type(DocumentRow)`
     UPDATE documents
     SET status = 'processing', error = NULL, latest_version = GREATEST(latest_version, ${version}),
         updated_at = now() ${described}
-    WHERE id = ${id}
+    WHERE id = ${id} ${startable}
     RETURNING ${columns}
   `);
 }

@@ -14,6 +14,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { uploadDocumentId } from '../../api/routes/documents/ingest.ts';
 import { withTenant } from '../../db/with-tenant.ts';
+import { startIngestion } from '../../workflow-client/documents.ts';
 import { call, tenantOwner, type Account, type ApiHarness } from '../api/harness.ts';
 import { held, holdInterceptor, release, type Hold } from './hold.ts';
 import {
@@ -151,6 +152,48 @@ test.serial('a cancelled document uploaded again is ingested anew', async (t) =>
   t.like(again.body, { id, status: 'processing', latestVersion: 2 });
   t.like((await settled(docs.api, owner, id)).body, { status: 'completed', activeVersion: 2 });
   t.deepEqual(await footprint(docs.api, docs.blobDir, owner), { documents: 1, jobs: 2, blobs: 1 });
+});
+
+test.serial('an attempt that comes after another took the failed document up builds nothing', async (t) => {
+  const { docs } = t.context;
+  const owner = await tenantOwner(docs.api, 'late-attempt');
+  const bytes = notes();
+  const first = await uploadFile(docs.api, owner, { filename: 'leave.json', bytes, mimeType: 'application/json' });
+  const failed = await settled(docs.api, owner, first.body.id);
+  t.is(failed.body.status, 'failed');
+  const second = await uploadFile(docs.api, owner, { filename: 'leave.txt', bytes, mimeType: 'text/plain' });
+  t.is(second.status, 200);
+  const done = await settled(docs.api, owner, first.body.id);
+  t.like(done.body, { status: 'completed', activeVersion: 2, latestVersion: 2 });
+
+  // A third upload read the failed row before the second registered, and starts its run only now.
+  const reply = await startIngestion(
+    docs.api.temporal.client,
+    {
+      document: {
+        tenantId: owner.tenantId,
+        documentId: first.body.id,
+        ownerUserId: owner.userId,
+        visibility: 'tenant',
+      },
+      version: 2,
+      upload: null,
+      reupload: {
+        title: 'leave.md',
+        description: '',
+        tags: [],
+        source: 'upload',
+        filename: 'leave.md',
+        mimeType: 'text/markdown',
+      },
+      requestedBy: owner.userId,
+    },
+    { taskQueue: docs.settings.INGESTION_TASK_QUEUE!, timeoutMs: 30_000 },
+  );
+  t.is(reply.duplicateOf, first.body.id);
+  const after = await settled(docs.api, owner, first.body.id);
+  t.like(after.body, { status: 'completed', activeVersion: 2, latestVersion: 2, filename: 'leave.txt' });
+  t.is(after.body.chunkCount, done.body.chunkCount);
 });
 
 /** Uploads the bytes with its first extraction held; answers the document id. */
