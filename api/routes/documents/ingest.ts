@@ -281,7 +281,7 @@ export async function ingest(
     const description = descriptionOf(incoming);
     // The same Idempotency-Key names the same upload, which never starts a second attempt.
     const namedByKey = key !== null && prior !== null;
-    if (!namedByKey && isNewAttempt(stored, description)) return reattempt(ctx, stored, incoming.blob, description);
+    if (!namedByKey && isNewAttempt(stored, description)) return reattempt(ctx, stored, blob, description);
     await blob.discard();
     return { status: 200, document: stored };
   }
