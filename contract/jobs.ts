@@ -18,6 +18,9 @@ export type JobKind = (typeof JOB_KINDS)[number];
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/** The error a cancelled job records (a cancelled document keeps its own reason beside it). */
+export const JOB_CANCELLED_ERROR = 'cancelled';
+
 /** Search-attribute value for jobs that belong to the platform rather than a tenant. */
 export const PLATFORM_TENANT = 'platform';
 

@@ -33,9 +33,9 @@ function queuedAttributes(kind: JobKind, tenantId: string, subject: string): Sea
 
 /**
  * Starts the ingestion of a version with update-with-start and answers once its first activity
- * has written the document row. A new document attaches to its own run if the request is
- * repeated; a reprocess refuses to start beside a running ingestion
- * (WorkflowExecutionAlreadyStartedError). Gives up after `timeoutMs` (no ingestion worker
+ * has written the document row. A new document (or a new upload of a failed one's content)
+ * attaches to its own run if the request is repeated; a reprocess refuses to start beside a
+ * running ingestion (WorkflowExecutionAlreadyStartedError). Gives up after `timeoutMs` (no ingestion worker
  * answering); the run then still goes ahead once a worker polls the queue.
  */
 export async function startIngestion(
@@ -47,7 +47,7 @@ export async function startIngestion(
     workflowId: ingestionWorkflowId(input.document),
     taskQueue: options.taskQueue,
     args: [input],
-    workflowIdConflictPolicy: input.upload ? 'USE_EXISTING' : 'FAIL',
+    workflowIdConflictPolicy: input.upload || input.reupload ? 'USE_EXISTING' : 'FAIL',
     typedSearchAttributes: queuedAttributes('ingestion', input.document.tenantId, input.document.documentId),
   });
   return client.withDeadline(Date.now() + options.timeoutMs, () =>

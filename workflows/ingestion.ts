@@ -63,7 +63,7 @@ export async function ingestionWorkflow(input: IngestionInput): Promise<Ingestio
     return await runJob({ ...spec, createdBy: input.requestedBy }, async (job) => {
       const target = { job, document, version };
       try {
-        registration = await registerDocument({ ...target, upload: input.upload });
+        registration = await registerDocument({ ...target, upload: input.upload, reupload: input.reupload ?? null });
         if (registration.duplicateOf) {
           // Its content is another document's: this upload's blob is not needed.
           await discardUpload(target);

@@ -14,7 +14,7 @@ import {
 import type { Activities } from '../activities/index.ts';
 import { bookkeeping } from './activity-options.ts';
 import { JobKindKey, JobStatusKey, JobSubjectKey, TenantIdKey } from '../contract/search-attributes.ts';
-import { PLATFORM_TENANT, type JobKind, type JobRef, type JobStatus } from '../contract/jobs.ts';
+import { JOB_CANCELLED_ERROR, PLATFORM_TENANT, type JobKind, type JobRef, type JobStatus } from '../contract/jobs.ts';
 
 const { jobStarted, jobFinished } = proxyActivities<Activities>(bookkeeping);
 
@@ -62,7 +62,9 @@ export async function runJob<T>(spec: JobSpec, body: (job: JobRef) => Promise<T>
     return result;
   } catch (error) {
     if (isCancellation(error)) {
-      await CancellationScope.nonCancellable(() => jobFinished({ job, status: 'cancelled', error: 'cancelled' }));
+      await CancellationScope.nonCancellable(() =>
+        jobFinished({ job, status: 'cancelled', error: JOB_CANCELLED_ERROR }),
+      );
       setStatus('cancelled');
     } else {
       await jobFinished({ job, status: 'failed', error: failureReason(error) });

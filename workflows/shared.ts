@@ -57,12 +57,23 @@ export interface DocumentUpload {
   readonly blobKey: string;
 }
 
+/** How an upload is to be read and shown: what a new upload of a failed document's content replaces. */
+export type UploadDescription = Pick<
+  DocumentUpload,
+  'title' | 'description' | 'tags' | 'source' | 'filename' | 'mimeType'
+>;
+
 export interface IngestionInput {
   readonly document: DocumentRef;
-  /** The version this run builds: 1 for an upload, latest + 1 for a reprocess. */
+  /** The version this run builds: 1 for an upload, latest + 1 for a reprocess or a re-upload. */
   readonly version: number;
   /** What the uploader said about a new document (version 1); null when reprocessing. */
   readonly upload: DocumentUpload | null;
+  /**
+   * Set when a new upload of a failed or cancelled document's content starts this run (a new
+   * attempt on the same document): what it said, which replaces what the failed upload said.
+   */
+  readonly reupload?: UploadDescription | null;
   readonly requestedBy: string | null;
   /** How soon a silent step counts as lost (its worker died); tests shorten it. */
   readonly heartbeatTimeoutSeconds?: number;

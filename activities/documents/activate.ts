@@ -2,9 +2,14 @@
 // transaction (so queries see either the old version or the new one, never a mix), then
 // removes the old version's chunks. Settling ends a failed or cancelled run: the document keeps
 // the reason, the unfinished version's chunks go, and the active version keeps serving.
+// Either way the run's job gets its final status in the same transaction as the document, so
+// no reader sees a completed document beside a running job, or the other way round; the
+// job's end event follows its steps' (jobFinished).
 import { countVersionChunks, recordEmbeddingModels, removeChunksExcept } from '../../db/queries/chunks.ts';
 import { activateVersion, settleDocument } from '../../db/queries/documents.ts';
+import { finishJob } from '../../db/queries/job-records.ts';
 import { withTenant } from '../../db/with-tenant.ts';
+import { JOB_CANCELLED_ERROR } from '../../contract/jobs.ts';
 import { extractedKey } from '../../storage/document-keys.ts';
 import { FailureType, permanentFailure } from '../failure-types.ts';
 import { documentGone, documentScope, versionOf, type DocumentActivityDeps, type VersionStep } from './scope.ts';
@@ -29,7 +34,9 @@ export function createActivateActivities({ pool, blobs }: Pick<DocumentActivityD
           );
         }
         await recordEmbeddingModels(tx, versionOf(input));
-        return activateVersion(tx, document.documentId, version);
+        const activated = await activateVersion(tx, document.documentId, version);
+        if (activated) await finishJob(tx, input.job, { status: 'completed', error: null });
+        return activated;
       });
       if (!row) throw documentGone(document);
       await withTenant(pool, scope, (tx) => removeChunksExcept(tx, document.documentId, version));
@@ -42,7 +49,10 @@ export function createActivateActivities({ pool, blobs }: Pick<DocumentActivityD
       const { document, version } = input;
       await withTenant(pool, documentScope(document), async (tx) => {
         const settled = await settleDocument(tx, document.documentId, input);
-        if (settled) await removeChunksExcept(tx, document.documentId, settled.activeVersion);
+        if (!settled) return;
+        await removeChunksExcept(tx, document.documentId, settled.activeVersion);
+        const jobError = input.status === 'cancelled' ? JOB_CANCELLED_ERROR : input.error;
+        await finishJob(tx, input.job, { status: input.status, error: jobError });
       });
       await blobs.delete(extractedKey(document.tenantId, document.documentId, version));
     },

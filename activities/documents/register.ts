@@ -11,13 +11,15 @@ import {
 } from '../../db/queries/documents.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import { documentPrefix } from '../../storage/document-keys.ts';
-import type { DocumentRegistration, DocumentUpload } from '../../workflows/shared.ts';
+import type { DocumentRegistration, DocumentUpload, UploadDescription } from '../../workflows/shared.ts';
 import { FailureType, permanentFailure } from '../failure-types.ts';
 import { documentGone, documentScope, type DocumentActivityDeps, type VersionStep } from './scope.ts';
 
 export interface RegisterInput extends VersionStep {
   /** What the uploader said about the new document (version 1), or null for a reprocess of a stored one. */
   readonly upload: DocumentUpload | null;
+  /** For a new upload of a failed document's content: how it is now to be read (IngestionInput.reupload). */
+  readonly reupload?: UploadDescription | null;
 }
 
 export function createRegisterActivities({ pool, blobs }: Pick<DocumentActivityDeps, 'pool' | 'blobs'>) {
@@ -35,12 +37,14 @@ export function createRegisterActivities({ pool, blobs }: Pick<DocumentActivityD
     },
 
     async registerDocument(input: RegisterInput): Promise<DocumentRegistration> {
-      const { document, version, upload } = input;
+      const { document, version, upload, reupload } = input;
       const registered = { documentId: document.documentId, version, duplicateOf: null };
       return withTenant(pool, documentScope(document), async (tx) => {
         if (!upload) {
-          if (!(await startVersion(tx, document.documentId, version))) throw documentGone(document);
-          return registered;
+          if (await startVersion(tx, document.documentId, version, reupload ?? null)) return registered;
+          if (!reupload || !(await findDocument(tx, document.documentId))) throw documentGone(document);
+          // Another attempt took the document up first: this one has nothing to build.
+          return { ...registered, duplicateOf: document.documentId };
         }
         if ((await insertDocument(tx, upload)) || (await findDocument(tx, upload.id))) return registered;
         const duplicate = await findDocumentByContent(tx, upload);

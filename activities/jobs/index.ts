@@ -1,7 +1,7 @@
 // Bookkeeping activities every workflow reports through: the job row's start and end.
 // Per-step events are written by the job-events interceptor (activities/jobs/interceptor.ts).
 import type { DatabasePool } from 'slonik';
-import { finishJob, insertJobEvent, upsertRunningJob } from '../../db/queries/job-records.ts';
+import { finishJob, insertJobEvent, unrecordedJobEnd, upsertRunningJob } from '../../db/queries/job-records.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import type { JobKind, JobRef } from '../../contract/jobs.ts';
 import { scopeOf } from './recorder.ts';
@@ -35,16 +35,21 @@ export function createJobActivities(deps: { pool: DatabasePool }) {
       });
     },
 
-    /** Sets the final status once, with the reason for a failure, and records the end event. */
+    /**
+     * Sets the final status once, with the reason for a failure, and records the end event. A job
+     * whose status its last step already wrote (beside its subject's, as an ingestion does) keeps
+     * that status, and gets its end event here, after its steps' events.
+     */
     async jobFinished(input: JobFinishedInput): Promise<void> {
       await withTenant(pool, scopeOf(input.job), async (tx) => {
         const finished = await finishJob(tx, input.job, input);
-        if (finished) {
+        const end = finished ? { ...input, durationMs: finished.durationMs } : await unrecordedJobEnd(tx, input.job);
+        if (end) {
           await insertJobEvent(tx, input.job, {
             step: 'job',
-            status: input.status,
-            durationMs: finished.durationMs,
-            message: input.error,
+            status: end.status,
+            durationMs: end.durationMs,
+            message: end.error,
           });
         }
       });

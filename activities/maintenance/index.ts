@@ -6,6 +6,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { removeChunksExcept } from '../../db/queries/chunks.ts';
+import { settleLostIngestion } from '../../db/queries/documents.ts';
 import { finishJob, insertJobEvent, listUnfinishedJobs } from '../../db/queries/job-records.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import type { Config } from '../../config.ts';
@@ -88,6 +90,13 @@ export function createMaintenanceActivities(deps: {
               message: outcome.reason ?? 'final status recorded by maintenance',
               details: { reconciledBy: input.job.workflowId },
             });
+            // A lost ingestion's document ends with its job, not left processing.
+            if (outcome.status !== 'completed') {
+              const error = outcome.reason ?? outcome.status;
+              const settled = await settleLostIngestion(tx, job, { status: outcome.status, error });
+              // Its unfinished version is removed, as a settled run's is; the active one stays.
+              if (settled) await removeChunksExcept(tx, settled.id, settled.activeVersion);
+            }
           }
           return finished !== null;
         });

@@ -10,6 +10,7 @@ import {
   type DocumentVisibility,
 } from '../../contract/documents.ts';
 import type { TenantConnection } from '../with-tenant.ts';
+import { jobColumns, JobRow } from './jobs.ts';
 import { selectPage, type Page, type PageCursor } from './pagination.ts';
 
 export const DOCUMENT_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
@@ -85,6 +86,39 @@ export function findDocument(tx: TenantConnection, id: string): Promise<Document
   return tx.maybeOne(sql.type(DocumentRow)`SELECT ${columns} FROM documents WHERE id = ${id}`);
 }
 
+// The rows as to_json() gives them: timestamps as ISO strings, taken back into Dates.
+const DocumentWithJob = z.object({
+  document: DocumentRow.extend({ createdAt: z.coerce.date(), updatedAt: z.coerce.date() }),
+  job: JobRow.extend({
+    createdAt: z.coerce.date(),
+    startedAt: z.coerce.date().nullable(),
+    updatedAt: z.coerce.date(),
+    finishedAt: z.coerce.date().nullable(),
+  }).nullable(),
+});
+
+/**
+ * The document with the latest job of `kind` about it (its latest ingestion), read in one
+ * statement and so from one snapshot: an ingestion's last step writes the document's status
+ * and its job's in one transaction, and a reader sees both as they were before it or both after.
+ */
+export function findDocumentWithLatestJob(
+  tx: TenantConnection,
+  id: string,
+  kind: string,
+): Promise<{ document: DocumentRow; job: JobRow | null } | null> {
+  return tx.maybeOne(sql.type(DocumentWithJob)`
+    SELECT to_json(d) AS document, to_json(j) AS job
+    FROM (SELECT ${columns} FROM documents WHERE id = ${id}) d
+    LEFT JOIN LATERAL (
+      SELECT ${jobColumns} FROM jobs
+      WHERE tenant_id = d."tenantId" AND kind = ${kind} AND subject = d.id::text
+      ORDER BY created_at DESC
+      LIMIT 1
+    ) j ON true
+  `);
+}
+
 /**
  * The document that already holds this content in the scope a new one would share: the
  * tenant's shared documents, or the owner's private ones.
@@ -102,12 +136,40 @@ export function findDocumentByContent(
   `);
 }
 
-/** Marks a new version as being built; search keeps serving the active one meanwhile. */
-export function startVersion(tx: TenantConnection, id: string, version: number): Promise<DocumentRow | null> {
+/** How a document is read and shown, as a new upload of its content says it (see startVersion). */
+export type DocumentDescription = Pick<
+  NewDocument,
+  'title' | 'description' | 'tags' | 'source' | 'filename' | 'mimeType'
+>;
+
+/**
+ * Marks a new version as being built; search keeps serving the active one meanwhile. With a
+ * description (a new upload of the content of a failed document), that upload's name, type and
+ * fields replace the failed one's, and only a failed or cancelled document is started again.
+ */
+export function startVersion(
+  tx: TenantConnection,
+  id: string,
+  version: number,
+  description: DocumentDescription | null = null,
+): Promise<DocumentRow | null> {
+  const described = description
+    ? sql.fragment`, title = ${description.title}, description = ${description.description},
+        tags = ${sql.array(description.tags, 'text')}, source = ${description.source},
+        filename = ${description.filename}, mime_type = ${description.mimeType}`
+    : sql.fragment``;
+  // A new upload's attempt starts only on the failed or cancelled version before it (or finds
+  // itself processing, on retry): one that comes after another attempt took the document up
+  // (it read the failed row before that attempt registered) does nothing.
+  const startable = description
+    ? sql.fragment`AND ((latest_version = ${version} AND status = 'processing')
+        OR (latest_version = ${version - 1} AND status IN ('failed', 'cancelled')))`
+    : sql.fragment``;
   return tx.maybeOne(sql.type(DocumentRow)`
     UPDATE documents
-    SET status = 'processing', error = NULL, latest_version = GREATEST(latest_version, ${version}), updated_at = now()
-    WHERE id = ${id}
+    SET status = 'processing', error = NULL, latest_version = GREATEST(latest_version, ${version}),
+        updated_at = now() ${described}
+    WHERE id = ${id} ${startable}
     RETURNING ${columns}
   `);
 }
@@ -150,6 +212,31 @@ export function settleDocument(
     UPDATE documents SET status = ${outcome.status}, error = ${outcome.error}, updated_at = now()
     WHERE id = ${id} AND latest_version = ${outcome.version} AND status = 'processing'
     RETURNING active_version AS "activeVersion"
+  `);
+}
+
+/**
+ * Ends, as failed or cancelled, the version a lost ingestion run was building (its workflow
+ * closed without settling it: terminated, timed out), unless a later ingestion of the document
+ * has started since; the job's reconciliation calls it in the job's transaction. Answers the
+ * document settled and the version it still serves, or null.
+ */
+export function settleLostIngestion(
+  tx: TenantConnection,
+  job: { workflowId: string; runId: string },
+  outcome: { status: 'failed' | 'cancelled'; error: string },
+): Promise<{ id: string; activeVersion: number | null } | null> {
+  return tx.maybeOne(sql.type(z.object({ id: z.uuid(), activeVersion: z.number().int().nullable() }))`
+    UPDATE documents d SET status = ${outcome.status}, error = ${outcome.error}, updated_at = now()
+    FROM jobs j
+    WHERE j.workflow_id = ${job.workflowId} AND j.run_id = ${job.runId} AND j.kind = 'ingestion'
+      AND d.tenant_id = j.tenant_id AND d.id::text = j.subject AND d.status = 'processing'
+      AND NOT EXISTS (
+        SELECT 1 FROM jobs later
+        WHERE later.tenant_id = j.tenant_id AND later.kind = 'ingestion' AND later.subject = j.subject
+          AND later.created_at > j.created_at
+      )
+    RETURNING d.id, d.active_version AS "activeVersion"
   `);
 }
 

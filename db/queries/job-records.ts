@@ -88,6 +88,26 @@ export async function updateJobProgress(
   `);
 }
 
+const JobEndRow = z.object({
+  status: z.enum(['completed', 'failed', 'cancelled']),
+  error: z.string().nullable(),
+  durationMs: z.number().nullable(),
+});
+
+/**
+ * The end of a job whose final status was written without its end event (beside its subject's
+ * status, in the subject's transaction: see activities/documents/activate.ts), or null when the
+ * job is not final or its end is recorded.
+ */
+export function unrecordedJobEnd(tx: TenantConnection, job: JobRef): Promise<z.infer<typeof JobEndRow> | null> {
+  return tx.maybeOne(sql.type(JobEndRow)`
+    SELECT status, error, (extract(epoch FROM (finished_at - started_at)) * 1000)::int AS "durationMs"
+    FROM jobs j
+    WHERE workflow_id = ${job.workflowId} AND run_id = ${job.runId} AND status IN ('completed', 'failed', 'cancelled')
+      AND NOT EXISTS (SELECT 1 FROM job_events e WHERE e.job_id = j.id AND e.step = 'job' AND e.status <> 'started')
+  `);
+}
+
 /** Sets the final status. A job already final keeps its first final status. */
 export async function finishJob(
   tx: TenantConnection,

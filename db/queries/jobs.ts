@@ -28,7 +28,7 @@ export const JobRow = z.object({
 });
 export type JobRow = z.infer<typeof JobRow>;
 
-const columns = sql.fragment`
+export const jobColumns = sql.fragment`
   id, tenant_id AS "tenantId", kind, subject, workflow_id AS "workflowId", run_id AS "runId", status, progress,
   error, attempts, created_by AS "createdBy", created_at AS "createdAt", started_at AS "startedAt",
   updated_at AS "updatedAt", finished_at AS "finishedAt"
@@ -52,22 +52,16 @@ export function listJobs(
   const conditions = [inScope(scope)];
   if (query.kind) conditions.push(sql.fragment`kind = ${query.kind}`);
   if (query.status) conditions.push(sql.fragment`status = ${query.status}`);
-  return selectPage(tx, { table: 'jobs', row: JobRow, columns, conditions, after: query.after, limit: query.limit });
+  return selectPage(tx, {
+    table: 'jobs',
+    row: JobRow,
+    columns: jobColumns,
+    conditions,
+    after: query.after,
+    limit: query.limit,
+  });
 }
 
 export function findJob(tx: TenantConnection, scope: JobScope, id: string): Promise<JobRow | null> {
-  return tx.maybeOne(sql.type(JobRow)`SELECT ${columns} FROM jobs WHERE id = ${id} AND ${inScope(scope)}`);
-}
-
-/** The newest job of a kind about one subject (the latest ingestion of a document), if any. */
-export function findLatestJob(
-  tx: TenantConnection,
-  query: { tenantId: string; kind: string; subject: string },
-): Promise<JobRow | null> {
-  return tx.maybeOne(sql.type(JobRow)`
-    SELECT ${columns} FROM jobs
-    WHERE tenant_id = ${query.tenantId} AND kind = ${query.kind} AND subject = ${query.subject}
-    ORDER BY created_at DESC
-    LIMIT 1
-  `);
+  return tx.maybeOne(sql.type(JobRow)`SELECT ${jobColumns} FROM jobs WHERE id = ${id} AND ${inScope(scope)}`);
 }

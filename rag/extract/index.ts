@@ -31,7 +31,11 @@ const extractors: Record<DocumentFormat, () => Promise<Extractor>> = {
   docx: async () => (await import('./docx.ts')).extractDocx,
   csv: async () => (await import('./csv.ts')).extractCsv,
   json: async () => (await import('./json.ts')).extractJson,
-  eml: async () => (await import('./eml.ts')).extractEml,
+  // A mail's attachments are read by the same extractors, within the same limits.
+  eml: async () => {
+    const { extractEml } = await import('./eml.ts');
+    return (bytes, filename, limits) => extractEml(bytes, filename, limits, extractFormat);
+  },
   xlsx: async () => (await import('./spreadsheet.ts')).extractXlsx,
   ods: async () => (await import('./spreadsheet.ts')).extractOds,
   pptx: async () => (await import('./pptx.ts')).extractPptx,

@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { insertDocument } from '../../db/queries/documents.ts';
 import { upsertRunningJob } from '../../db/queries/job-records.ts';
 import { withTenant, type TenantContext } from '../../db/with-tenant.ts';
 import type { TemporalHandle } from '../../workflow-client/connection.ts';
@@ -194,6 +195,58 @@ test.serial('gives a terminated workflow its final status with the reason, priva
       SELECT count(*) AS n FROM jobs WHERE workflow_id = ${orphans[1]!.jobRef.workflowId}`),
   );
   t.is(privateSeenByTenant, 0);
+});
+
+test.serial('ends a lost ingestion with its document, which no longer shows processing', async (t) => {
+  const { pool, temporal, taskQueue } = t.context;
+  const { tenantId, userId } = await createTenantWithUser(pool);
+  const context = { tenantId, userId };
+  const documentId = randomUUID();
+  await withTenant(pool, context, (tx) =>
+    insertDocument(tx, {
+      id: documentId,
+      tenantId,
+      ownerUserId: userId,
+      visibility: 'tenant',
+      title: 'Lost',
+      description: '',
+      tags: [],
+      source: 'text',
+      filename: null,
+      mimeType: 'text/plain',
+      byteSize: 4,
+      contentSha256: createHash('sha256').update(documentId).digest('hex'),
+      blobKey: `documents/${tenantId}/${documentId}/original`,
+    }),
+  );
+  // Its ingestion's workflow was terminated before it could settle the document.
+  const lost = await temporal.client.workflow.start('maintenanceWorkflow', {
+    taskQueue: uniqueTaskQueue('nobody-polls'),
+    workflowId: `test-lost-ingestion-${randomUUID()}`,
+    args: [{}],
+  });
+  const jobRef = { tenantId, privateTo: null, workflowId: lost.workflowId, runId: lost.firstExecutionRunId };
+  await withTenant(pool, context, (tx) =>
+    upsertRunningJob(tx, jobRef, { kind: 'ingestion', subject: documentId, createdBy: userId }),
+  );
+  await lost.terminate('test: worker lost');
+  await withTenant(pool, context, (tx) =>
+    tx.query(sql.unsafe`UPDATE jobs SET updated_at = now() - interval '1 hour' WHERE workflow_id = ${lost.workflowId}`),
+  );
+
+  const { workflowId, runId } = await startMaintenanceJob(
+    temporal.client,
+    { requestedBy: userId, reconcileAfterMinutes: 0 },
+    { taskQueue, subject: `test-${randomUUID()}` },
+  );
+  await temporal.client.workflow.getHandle(workflowId, runId).result();
+  const Status = z.object({ status: z.string(), error: z.string().nullable() });
+  const [job, document] = await withTenant(pool, context, async (tx) => [
+    await tx.one(sql.type(Status)`SELECT status, error FROM jobs WHERE workflow_id = ${lost.workflowId}`),
+    await tx.one(sql.type(Status)`SELECT status, error FROM documents WHERE id = ${documentId}`),
+  ]);
+  t.deepEqual(job, { status: 'failed', error: 'workflow terminated by an operator' });
+  t.deepEqual(document, job);
 });
 
 test('a repeated maintenance request attaches to the running job', async (t) => {

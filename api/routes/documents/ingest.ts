@@ -1,6 +1,7 @@
 // The way into ingestion for POST /v1/documents: the upload (a multipart file or JSON text) is
 // staged in the blob store and hashed; content already stored in the same scope returns that
-// document; otherwise the blob is committed under the new document's key and the ingestion
+// document (unless it failed or was cancelled: then the upload is a new attempt on it, see
+// isNewAttempt); otherwise the blob is committed under the new document's key and the ingestion
 // workflow is started with update-with-start, which answers once its first activity has
 // written the row.
 import type { IncomingMessage } from 'node:http';
@@ -18,7 +19,13 @@ import { findDocument, findDocumentByContent, type DocumentRow } from '../../../
 import type { StagedBlob } from '../../../storage/blob-store.ts';
 import { documentPrefix, originalKey } from '../../../storage/document-keys.ts';
 import { startIngestion } from '../../../workflow-client/documents.ts';
-import type { DocumentRef, DocumentUpload, IngestionInput, RegistrationReply } from '../../../workflows/shared.ts';
+import type {
+  DocumentRef,
+  DocumentUpload,
+  IngestionInput,
+  RegistrationReply,
+  UploadDescription,
+} from '../../../workflows/shared.ts';
 import { principalOf, tenantOf, type ApiServices, type ApiState } from '../../context.ts';
 import { isTemporalUnavailable, unavailableFrom } from '../../dependency-errors.ts';
 import {
@@ -209,6 +216,67 @@ export function idempotencyKeyOf(ctx: { get(name: string): string }): string | n
   return key;
 }
 
+/** How the upload is to be read and shown, as it says (what a new attempt replaces). */
+function descriptionOf(incoming: IncomingDocument): UploadDescription {
+  const { title, description, tags } = incoming.fields;
+  return {
+    title,
+    description,
+    tags,
+    source: incoming.source,
+    filename: incoming.filename,
+    mimeType: incoming.mimeType,
+  };
+}
+
+/**
+ * Whether an upload of content already stored is a new attempt at it rather than the stored
+ * document: when that document failed and this upload is read otherwise (another file name or
+ * type: the bytes of a docx sent as `.pdf`, then as `.docx`), or when it was cancelled. The same
+ * upload again (a client's retry) is read the same way, and gets the document as it is: a
+ * failed run would only fail again (reprocess retries it on purpose), and a completed or
+ * processing document is the answer.
+ */
+function isNewAttempt(stored: DocumentRow, upload: UploadDescription): boolean {
+  if (stored.status === 'cancelled') return true;
+  if (stored.status !== 'failed') return false;
+  return stored.filename !== upload.filename || stored.mimeType !== upload.mimeType || stored.source !== upload.source;
+}
+
+/**
+ * Starts a new ingestion run of a failed or cancelled document for an upload of its content:
+ * the same document id and blob, the next version, and the upload's name, type and fields in
+ * place of the failed one's. Its workflow id is the document's, so a retry of this upload while
+ * the run goes on attaches to it, and once the run has registered, the document reads the way
+ * the retry does and is answered as it is.
+ */
+async function reattempt(
+  ctx: Context & { get(name: string): string },
+  stored: DocumentRow,
+  blob: StagedBlob,
+  reupload: UploadDescription,
+): Promise<IngestOutcome> {
+  const { tx } = tenantOf(ctx);
+  // The same bytes under the same key: nothing doubles, and a missing original is restored.
+  await blob.commit(stored.blobKey);
+  const input: IngestionInput = {
+    document: refOf(stored),
+    version: stored.latestVersion + 1,
+    upload: null,
+    reupload,
+    requestedBy: actorOf(ctx),
+  };
+  try {
+    await startRegistration(ctx, input);
+  } catch (error) {
+    if (isRegistrationPending(error)) return { status: 202, pending: { id: stored.id } };
+    throw unavailableFrom(error, { documentId: stored.id }) ?? error;
+  }
+  const row = await findDocument(tx, stored.id);
+  if (!row) throw new Error(`document ${stored.id} was registered again but is not visible`);
+  return { status: 200, document: row };
+}
+
 export type IngestOutcome =
   | { readonly status: 200 | 201; readonly document: DocumentRow }
   /** Registration is slower than UPLOAD_REGISTER_WAIT_SECONDS: the id to poll. */
@@ -242,10 +310,18 @@ export async function ingest(
   const scope = { tenantId, visibility: fields.visibility, ownerUserId, contentSha256: blob.sha256 };
   const id = uploadDocumentId(scope, key);
   const [prior, existing] = [await findDocument(tx, id), await findDocumentByContent(tx, scope)];
-  if (prior || existing) {
+  if (prior && prior.contentSha256 !== blob.sha256) {
     await blob.discard();
-    if (prior && prior.contentSha256 !== blob.sha256) throw keyReused();
-    return { status: 200, document: (prior ?? existing)! };
+    throw keyReused();
+  }
+  const stored = prior ?? existing;
+  if (stored) {
+    const description = descriptionOf(incoming);
+    // The same Idempotency-Key names the same upload, which never starts a second attempt.
+    const namedByKey = key !== null && prior !== null;
+    if (!namedByKey && isNewAttempt(stored, description)) return reattempt(ctx, stored, blob, description);
+    await blob.discard();
+    return { status: 200, document: stored };
   }
 
   const upload: DocumentUpload = {

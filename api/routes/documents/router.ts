@@ -4,9 +4,8 @@
 // A tenant's re-embedding after a change of model is a Temporal job as well (admins only).
 // Reads go straight to PostgreSQL under the caller's row-level-security scope.
 import Router from '@koa/router';
-import { findDocument, listDocuments } from '../../../db/queries/documents.ts';
+import { findDocument, findDocumentWithLatestJob, listDocuments } from '../../../db/queries/documents.ts';
 import { listJobEvents } from '../../../db/queries/job-events.ts';
-import { findLatestJob } from '../../../db/queries/jobs.ts';
 import { BlobNotFoundError } from '../../../storage/blob-store.ts';
 import { deleteDocumentJob, ingestionProgress, startReembed } from '../../../workflow-client/documents.ts';
 import { cancelIngestion, ingestionPending } from '../../../workflow-client/ingestion-handle.ts';
@@ -102,13 +101,14 @@ async function list(ctx: RouteContext<typeof ListDocuments>) {
 async function get(ctx: RouteContext<typeof GetDocument>) {
   const { tenantId, tx } = tenantOf(ctx);
   const { documentId } = ctx.state.input.params;
-  const document = await findDocument(tx, documentId);
-  if (!document) {
+  // The document and its latest ingestion from one snapshot, so their statuses agree.
+  const found = await findDocumentWithLatestJob(tx, documentId, 'ingestion');
+  if (!found) {
     // Uploaded, answered 202, and not yet registered: still on its way.
     if (await ingestionPending(ctx.services.temporal, { tenantId, documentId })) return answerPending(ctx, documentId);
     throw new NotFoundError('Document not found');
   }
-  const job = await findLatestJob(tx, { tenantId, kind: 'ingestion', subject: document.id });
+  const { document, job } = found;
   const events = job ? await listJobEvents(tx, job.id) : [];
   const progress =
     document.status === 'processing'
