@@ -90,6 +90,9 @@ const ConfigSchema = z.object({
   // The lexical leg's BM25: term-frequency saturation and length normalisation.
   BM25_K1: z.coerce.number().min(0).max(10),
   BM25_B: z.coerce.number().min(0).max(1),
+  // How hybrid search fuses its legs, and the dense leg's weight in a convex fusion.
+  HYBRID_FUSION: z.enum(['convex', 'rrf']),
+  HYBRID_DENSE_WEIGHT: z.coerce.number().min(0).max(1),
   CHUNK_SIZE: positiveInt,
   CHUNK_OVERLAP: z.coerce.number().int().min(0),
 
@@ -184,6 +187,8 @@ const defaults = {
   // Anserini's settings, those of BEIR's published BM25 figures.
   BM25_K1: 0.9,
   BM25_B: 0.4,
+  HYBRID_FUSION: 'convex',
+  HYBRID_DENSE_WEIGHT: 0.5,
   CHUNK_SIZE: 1000,
   CHUNK_OVERLAP: 150,
   PLATFORM_TASK_QUEUE: TASK_QUEUES.platform,

@@ -49,6 +49,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     embedder: deps.embedder ?? createEmbedder(config),
     answerer: deps.answerer ?? createAnswerer(config),
     bm25: { k1: config.BM25_K1, b: config.BM25_B },
+    fusion: { method: config.HYBRID_FUSION, denseWeight: config.HYBRID_DENSE_WEIGHT },
   };
 
   const resources = [

@@ -13,6 +13,7 @@ import type { TenantConnection } from '../db/with-tenant.ts';
 import type { Answerer } from '../rag/answer/answerer.ts';
 import type { Embedder } from '../rag/embed/embedder.ts';
 import type { Searcher } from '../search/query-log.ts';
+import type { HybridFusion } from '../search/service.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { LoginLimiter } from './auth/login-limiter.ts';
 import type { PasswordHasher } from './auth/passwords.ts';
@@ -44,6 +45,8 @@ export interface ApiServices extends ApiDeps {
   readonly answerer: Answerer;
   /** The lexical leg's BM25 parameters (BM25_K1, BM25_B). */
   readonly bm25: Bm25Parameters;
+  /** How hybrid search fuses its legs (HYBRID_FUSION, HYBRID_DENSE_WEIGHT). */
+  readonly fusion: HybridFusion;
 }
 
 /** A person signed in with an access token. */

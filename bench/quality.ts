@@ -10,7 +10,8 @@
 //     documents, each by its best chunk), which is how the targets are judged: the benchmark
 //     ranks documents;
 //   - fusion diagnostics: both legs fetched 50 documents deep, fused here by RRF and by convex
-//     combinations of min-max-normalised scores, to show what another fusion would score;
+//     combinations of min-max-normalised scores with three dense weights, to show what the
+//     other fusions and weights would score;
 //   - nDCG@10 and recall@10 as BEIR defines them, beside a plain BM25 (bench/lib/bm25.ts)
 //     computed in the same run over the same texts, and the targets of issue 9.
 // The embedder is config's default; `--embedder NAME` sets EMBEDDING_PROVIDER for the API and
@@ -269,7 +270,7 @@ try {
     }),
     `| plain BM25 (k1 ${BM25_DEFAULTS.k1}, b ${BM25_DEFAULTS.b}), same texts, in memory | ${figure(baseline.ndcg)} | ${figure(baseline.recall)} | ${baseline.empty} | | baseline |`,
     '',
-    `Fusion diagnostics, computed here from both legs’ ${DIAGNOSTIC_DEPTH} best documents (not what the API runs; its hybrid mode is RRF with k 60 over legs ${'`collapsedLegDepth`'} deep):`,
+    `Fusion diagnostics, computed here from both legs’ ${DIAGNOSTIC_DEPTH} best documents (the API's hybrid mode runs one of them, as HYBRID_FUSION says, over legs 50 deep when collapsed: ${config.HYBRID_FUSION}):`,
     '',
     '| Fusion | nDCG@10 | recall@10 |',
     '| --- | ---: | ---: |',

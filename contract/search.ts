@@ -5,6 +5,13 @@
 export const SEARCH_MODES = ['dense', 'lexical', 'hybrid'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
 
+/**
+ * How hybrid search fuses its legs: `convex`, the weighted sum of each leg's min-max-normalised
+ * scores; `rrf`, reciprocal rank fusion (ranks only).
+ */
+export const FUSION_METHODS = ['convex', 'rrf'] as const;
+export type FusionMethod = (typeof FUSION_METHODS)[number];
+
 /** What results may be collapsed to: `document` keeps each document's best chunk alone. */
 export const SEARCH_COLLAPSES = ['document'] as const;
 export type SearchCollapse = (typeof SEARCH_COLLAPSES)[number];

@@ -7,13 +7,14 @@
 // take seconds, or hang until its timeout), then runSearch() runs the SQL legs, which take the
 // vector, inside the caller's tenant transaction. search() does both and logs the query.
 import type { DatabasePool } from 'slonik';
-import type { SearchCollapse, SearchLeg, SearchMode } from '../contract/search.ts';
+import type { FusionMethod, SearchCollapse, SearchLeg, SearchMode } from '../contract/search.ts';
 import { denseSearch, type DenseStrategy } from '../db/queries/search/dense.ts';
 import type { SearchFilters } from '../db/queries/search/filters.ts';
 import type { ChunkHit } from '../db/queries/search/hits.ts';
 import { lexicalSearch, type Bm25Parameters } from '../db/queries/search/lexical.ts';
 import { withTenant, type TenantConnection } from '../db/with-tenant.ts';
 import type { Embedder } from '../rag/embed/embedder.ts';
+import { convexFusion } from '../rag/retrieve/convex.ts';
 import { reciprocalRankFusion, type LegRank } from '../rag/retrieve/rrf.ts';
 import { logSearch, type Searcher } from './query-log.ts';
 
@@ -27,11 +28,25 @@ export interface SearchRequest {
   readonly bm25?: Partial<Bm25Parameters>;
   /** `document`: k documents, each by its best chunk, rather than k chunks. */
   readonly collapse?: SearchCollapse;
+  /** How hybrid mode fuses the legs; FUSION_DEFAULTS where unset. */
+  readonly fusion?: Partial<HybridFusion>;
 }
+
+export interface HybridFusion {
+  readonly method: FusionMethod;
+  /** The dense leg's weight in a convex fusion, 0 to 1; the lexical leg weighs the rest. */
+  readonly denseWeight: number;
+}
+
+/**
+ * Equal weights, untuned: on SciFact (bench:quality) this convex fusion scored nDCG@10 0.730,
+ * RRF 0.702, and dense weights of 0.3 and 0.7 scored 0.709 each.
+ */
+export const FUSION_DEFAULTS: HybridFusion = { method: 'convex', denseWeight: 0.5 };
 
 export interface SearchResult {
   readonly hit: Omit<ChunkHit, 'score'>;
-  /** The fused RRF score in hybrid mode; the leg's own score otherwise. */
+  /** The fused score in hybrid mode; the leg's own score otherwise. */
   readonly score: number;
   readonly legs: Readonly<Partial<Record<SearchLeg, LegRank>>>;
 }
@@ -87,6 +102,7 @@ function single(hits: readonly ChunkHit[], leg: SearchLeg): SearchResult[] {
 /** Runs the legs of a prepared search in the caller's tenant transaction and fuses them. */
 export async function runSearch(tx: TenantConnection, prepared: PreparedSearch): Promise<SearchOutcome> {
   const { tenantId, query, k, mode, filters, bm25, collapse } = prepared.request;
+  const fusion = { ...FUSION_DEFAULTS, ...prepared.request.fusion };
   const depth = collapse ? collapsedLegDepth(k) : mode === 'hybrid' ? legDepth(k) : k;
   let dense: readonly ChunkHit[] = [];
   let lexical: readonly ChunkHit[] = [];
@@ -108,7 +124,11 @@ export async function runSearch(tx: TenantConnection, prepared: PreparedSearch):
   if (mode === 'lexical') return { results: single(lexical.slice(0, k), 'lexical'), denseStrategy };
   const key = collapse === 'document' ? (hit: ChunkHit) => hit.documentId : (hit: ChunkHit) => hit.chunkId;
   const withIds = (hits: readonly ChunkHit[]) => hits.map((hit) => ({ ...hit, id: key(hit) }));
-  const fused = reciprocalRankFusion({ dense: withIds(dense), lexical: withIds(lexical) }, { limit: k });
+  const legs = { dense: withIds(dense), lexical: withIds(lexical) };
+  const fused =
+    fusion.method === 'rrf'
+      ? reciprocalRankFusion(legs, { limit: k })
+      : convexFusion(legs, { weights: { dense: fusion.denseWeight, lexical: 1 - fusion.denseWeight }, limit: k });
   const results = fused.map(({ item: { id: _id, score: _score, ...hit }, score, legs }) => ({ hit, score, legs }));
   return { results, denseStrategy };
 }

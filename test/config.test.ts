@@ -19,3 +19,12 @@ test('BM25 parameters default to Anserini’s and refuse values outside their ra
   t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', BM25_K1: '-1' }), { message: /BM25_K1/ });
   t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', BM25_K1: 'many' }), { message: /BM25_K1/ });
 });
+
+test('hybrid fusion defaults to an equal-weight convex combination and takes rrf', (t) => {
+  t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash' }), { HYBRID_FUSION: 'convex', HYBRID_DENSE_WEIGHT: 0.5 });
+  t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash', HYBRID_FUSION: 'rrf' }), { HYBRID_FUSION: 'rrf' });
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', HYBRID_FUSION: 'max' }), { message: /HYBRID_FUSION/ });
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', HYBRID_DENSE_WEIGHT: '1.1' }), {
+    message: /HYBRID_DENSE_WEIGHT/,
+  });
+});

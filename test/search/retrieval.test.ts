@@ -75,7 +75,8 @@ test('hybrid search fuses both legs and keeps the score and rank of each', async
   t.is(legs.dense?.rank, 1);
   t.is(legs.lexical?.rank, 1);
   t.true(legs.dense!.score > 0 && legs.lexical!.score > 0);
-  t.is(first?.score, 2 / 61);
+  // The best of both legs: normalised to 1 in each, weighed half and half.
+  t.is(first?.score, 1);
   // Chunks only the dense leg found are still there, ranked below.
   t.true(rest.length > 0);
   t.true(rest.every((result) => result.legs.lexical === undefined && result.legs.dense !== undefined));
@@ -187,4 +188,26 @@ test('collapsed to documents, each document appears once, by its best chunk, in 
   const [only, ...rest] = await run(t, mia, { query, mode: 'hybrid', k: 1, collapse: 'document' });
   t.truthy(only);
   t.deepEqual(rest, []);
+});
+
+test('hybrid search fuses by reciprocal rank when asked to', async (t) => {
+  const [first] = await run(t, t.context.mia, { query: 'pheromone traps for the moth', fusion: { method: 'rrf' } });
+  t.is(first?.hit.chunkId, t.context.world.handbook.pests);
+  t.is(first?.score, 2 / 61);
+});
+
+test('the dense weight of a convex fusion moves the rank toward that leg', async (t) => {
+  const query = 'pheromone traps for the moth';
+  const denseOnly = await run(t, t.context.mia, { query, fusion: { denseWeight: 1 } });
+  const dense = await run(t, t.context.mia, { query, mode: 'dense' });
+  t.deepEqual(
+    denseOnly.map((result) => result.hit.chunkId),
+    dense.map((result) => result.hit.chunkId),
+  );
+  const lexicalOnly = await run(t, t.context.mia, { query, fusion: { denseWeight: 0 } });
+  const lexical = await run(t, t.context.mia, { query, mode: 'lexical' });
+  t.deepEqual(
+    lexicalOnly.slice(0, lexical.length).map((result) => result.hit.chunkId),
+    lexical.map((result) => result.hit.chunkId),
+  );
 });

@@ -50,7 +50,7 @@ async function conversationMessages(
 
 async function ask(ctx: RouteContext<typeof Ask>) {
   const startedAt = performance.now();
-  const { pool, embedder, answerer, bm25 } = ctx.services;
+  const { pool, embedder, answerer, bm25, fusion } = ctx.services;
   const searcher = searcherOf(ctx);
   const { tenantId, userId } = searcher;
   const context: TenantContext = { tenantId, userId };
@@ -63,6 +63,7 @@ async function ask(ctx: RouteContext<typeof Ask>) {
     mode: 'hybrid',
     filters: searchFilters(filters),
     bm25,
+    fusion,
   });
   const { messages, hits } = await withTenant(pool, context, async (tx) => ({
     messages: conversationId ? await conversationMessages(tx, userId, conversationId) : [],

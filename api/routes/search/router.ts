@@ -48,6 +48,7 @@ async function searchChunks(ctx: RouteContext<typeof Search>) {
     mode,
     filters: searchFilters(filters),
     bm25: ctx.services.bm25,
+    fusion: ctx.services.fusion,
     collapse,
   });
   ctx.body = {

@@ -58,7 +58,10 @@ export const SearchResult = z
     location: ChunkLocation,
     score: z.number().meta({ description: 'What the results are ordered by: the fused score in hybrid mode' }),
     scores: z.object({
-      fused: z.number().nullable().meta({ description: 'Reciprocal rank fusion score (hybrid mode)' }),
+      fused: z
+        .number()
+        .nullable()
+        .meta({ description: 'The fused score (hybrid mode): convex combination or RRF, as HYBRID_FUSION says' }),
       dense: LegScore.nullable().meta({ description: 'Cosine similarity, when the dense leg returned the chunk' }),
       lexical: LegScore.nullable().meta({ description: 'BM25, when the lexical leg returned the chunk' }),
     }),
@@ -82,7 +85,7 @@ export const Search = {
   summary: 'Search the tenant’s documents (and the caller’s private ones)',
   description:
     'Dense (embedding similarity), lexical (PostgreSQL full-text search, web-search syntax) or hybrid, which ' +
-    'fuses both with reciprocal rank fusion. Only the active version of each document is searched. ' +
+    'fuses both (by default a convex combination of each leg’s min-max-normalised scores, equal weights). Only the active version of each document is searched. ' +
     'With `collapse: "document"` the results are k documents, each by its best chunk: each leg ranks documents ' +
     'by their best chunk, and hybrid mode fuses those ranks (a result shows the dense leg’s best chunk of the ' +
     'document when both legs found it, and each leg’s score is that of its own best chunk).',
