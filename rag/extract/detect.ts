@@ -74,6 +74,37 @@ const TEXT_FORMATS: ReadonlySet<DocumentFormat> = new Set(['txt', 'md', 'html', 
  */
 const TEXT_SIGNATURES: ReadonlySet<string> = new Set(['xml', 'ics', 'vcf', 'vtt', 'reg']);
 
+/**
+ * Signatures of formats Quarry does not read whose files are themselves text: refused under a
+ * text name even though their bytes look like text (an RTF named .txt would index its markup).
+ */
+const REFUSED_TEXT_SIGNATURES: ReadonlySet<string> = new Set(['rtf']);
+
+/**
+ * Whether the bytes read as text: no NUL, and hardly any other control character (tab, line
+ * and page breaks and ESC, which ISO-2022 uses, are text). Short signatures match text too
+ * ("BM" opens a bitmap and "BMI-1 is overexpressed…" alike), but a binary file has NULs and
+ * control bytes among its first bytes.
+ */
+function looksLikeText(bytes: Uint8Array): boolean {
+  let controls = 0;
+  for (const byte of bytes) {
+    if (byte === 0) return false;
+    if (
+      byte < 0x20 &&
+      byte !== 0x09 &&
+      byte !== 0x0a &&
+      byte !== 0x0b &&
+      byte !== 0x0c &&
+      byte !== 0x0d &&
+      byte !== 0x1b
+    ) {
+      controls += 1;
+    }
+  }
+  return controls <= bytes.length / 100;
+}
+
 /** How many leading bytes are enough to judge a file (file-type reads into ZIP packages). */
 export const SNIFF_BYTES = 64 * 1024;
 
@@ -104,8 +135,8 @@ function mediaTypeOf(mimeType: string | undefined): string | undefined {
  * `%PDF-` makes a file a PDF whatever its name, and so do the bytes of any other format with a
  * signature (`sniffed`, from sniffType). A signature of a format Quarry does not read (an
  * image, an executable, an archive) makes the file unsupported whatever its name, except a
- * text signature under a text format's name, and a ZIP under a ZIP package's name (whose
- * extractor judges it). Otherwise the extension decides, then the media type (parameters such
+ * text signature, or bytes that read as text (and are no RTF), under a text format's name, and a
+ * ZIP under a ZIP package's name (whose extractor judges it). Otherwise the extension decides, then the media type (parameters such
  * as `; charset=` ignored). A name saying pdf or a ZIP package over bytes that are not one is corrupt; a
  * file nothing identifies is unsupported.
  */
@@ -124,7 +155,9 @@ export function detectFormat(
     if (shown !== undefined && !TEXT_FORMATS.has(shown)) return shown;
     const readAsClaimed =
       claimed !== undefined &&
-      ((TEXT_FORMATS.has(claimed) && TEXT_SIGNATURES.has(sniffed.ext)) ||
+      ((TEXT_FORMATS.has(claimed) &&
+        (TEXT_SIGNATURES.has(sniffed.ext) ||
+          (!REFUSED_TEXT_SIGNATURES.has(sniffed.ext) && looksLikeText(bytes.subarray(0, SNIFF_BYTES))))) ||
         (ZIP_PACKAGES.has(claimed) && sniffed.ext === 'zip'));
     if (!readAsClaimed) throw new UnsupportedFormatError(filename, mimeType, sniffed.mime);
   }

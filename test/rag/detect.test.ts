@@ -51,3 +51,28 @@ test('a zip under a package name is left to its extractor, and a pdf name over o
   });
   t.is(error.reason, 'the file does not start with %PDF-');
 });
+
+test('text that happens to open like a signature is read as the text its name says', async (t) => {
+  // "BM" opens a bitmap, "MZ" an executable, "ID3" an MP3, "GIF8" a GIF: all seen in prose.
+  const texts = [
+    'BMI-1 is overexpressed in a variety of cancers, which can elicit an immune response.',
+    'MZ-type wedges are indexed in the catalogue beside the others.',
+    'ID3 tags name the artist of each track.',
+    'GIF89a is the animated variant.',
+  ];
+  for (const text of texts) {
+    const bytes = Buffer.from(`${text}\n`, 'utf8');
+    t.deepEqual(
+      await identifyFormat(bytes, 'abstract.txt', 'text/plain'),
+      { format: 'txt', mediaType: 'text/plain' },
+      text,
+    );
+    t.is((await identifyFormat(bytes, 'abstract.md')).format, 'md', text);
+  }
+  // An RTF is text too, but its markup is not: still refused under a text name.
+  const rtf = await t.throwsAsync(
+    identifyFormat(Buffer.from('{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}} Hello}'), 'letter.txt'),
+    { instanceOf: UnsupportedFormatError },
+  );
+  t.is(rtf.detectedType, 'application/rtf');
+});
