@@ -57,11 +57,14 @@ export async function isEncryptedOdf(zip: JSZip): Promise<boolean> {
   return manifest?.includes('encryption-data') ?? false;
 }
 
-/** The title and author an OOXML package's core properties (docProps/core.xml) state, when they do. */
-export async function coreProperties(zip: JSZip): Promise<{ title?: string; author?: string }> {
-  const xml = await entryText(zip, 'docProps/core.xml');
+/** Properties a package's metadata entry states, read from the elements `wanted` names. */
+export async function packageProperties(
+  zip: JSZip,
+  entry: string,
+  wanted: Readonly<Record<string, 'title' | 'author'>>,
+): Promise<{ title?: string; author?: string }> {
+  const xml = await entryText(zip, entry);
   if (xml === undefined) return {};
-  const wanted: Record<string, 'title' | 'author'> = { 'dc:title': 'title', 'dc:creator': 'author' };
   const found: { title?: string; author?: string } = {};
   let current: 'title' | 'author' | undefined;
   const parser = new Parser(
@@ -80,4 +83,9 @@ export async function coreProperties(zip: JSZip): Promise<{ title?: string; auth
   );
   parser.end(xml);
   return found;
+}
+
+/** The title and author an OOXML package's core properties (docProps/core.xml) state, when they do. */
+export function coreProperties(zip: JSZip): Promise<{ title?: string; author?: string }> {
+  return packageProperties(zip, 'docProps/core.xml', { 'dc:title': 'title', 'dc:creator': 'author' });
 }

@@ -7,7 +7,7 @@
 import type JSZip from 'jszip';
 import { Parser } from 'htmlparser2';
 import { CorruptDocumentError, DocumentError, EncryptedDocumentError } from '../errors.ts';
-import { entryText, isEncryptedOdf, openPackage } from './archive.ts';
+import { entryText, isEncryptedOdf, openPackage, packageProperties } from './archive.ts';
 import { assembleDocument, type ExtractedDocument, type SectionDraft, type SourceLocation } from './document.ts';
 import type { ExtractionLimits } from './limits.ts';
 
@@ -78,28 +78,8 @@ function readContent(xml: string): SectionDraft[] {
 }
 
 /** The title and author an OpenDocument's meta.xml states, when it does. */
-async function metaProperties(zip: JSZip): Promise<{ title?: string; author?: string }> {
-  const xml = await entryText(zip, 'meta.xml');
-  if (xml === undefined) return {};
-  const wanted: Record<string, 'title' | 'author'> = { 'dc:title': 'title', 'meta:initial-creator': 'author' };
-  const found: { title?: string; author?: string } = {};
-  let field: 'title' | 'author' | undefined;
-  const parser = new Parser(
-    {
-      onopentag(name) {
-        field = wanted[name];
-      },
-      ontext(text) {
-        if (field) found[field] = (found[field] ?? '') + text;
-      },
-      onclosetag() {
-        field = undefined;
-      },
-    },
-    { xmlMode: true, decodeEntities: true },
-  );
-  parser.end(xml);
-  return found;
+function metaProperties(zip: JSZip): Promise<{ title?: string; author?: string }> {
+  return packageProperties(zip, 'meta.xml', { 'dc:title': 'title', 'meta:initial-creator': 'author' });
 }
 
 export async function extractOdt(
