@@ -15,6 +15,12 @@ const positiveInt = z.coerce.number().int().positive();
 /** A poller count: 'autoscaling', or a fixed maximum (at least 2: a sticky and a normal poll). */
 const pollers = z.union([z.literal('autoscaling'), z.coerce.number().int().min(2)]);
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional());
+/** A 256-bit key, written in base64 or base64url. */
+const encryptionKey = z
+  .string()
+  .refine((v) => /^[A-Za-z0-9+/_-]{43}=?$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+    message: 'must be 32 bytes in base64 (openssl rand -base64 32)',
+  });
 
 /** The model each provider embeds with when EMBEDDING_MODEL is not set. */
 const DEFAULT_EMBEDDING_MODELS: Record<string, string> = {
@@ -128,6 +134,38 @@ const ConfigSchema = z.object({
   EXTRACT_TIMEOUT_SECONDS: positiveInt,
   EXTRACT_CONCURRENCY: positiveInt,
   MAX_CHUNKS_PER_DOCUMENT: positiveInt,
+
+  // --- Gmail connections (issue 11) ---
+  // OAuth tokens and PKCE code verifiers are sealed with AES-256-GCM under TOKEN_ENCRYPTION_KEY
+  // (32 bytes, base64 or base64url; required in production). TOKEN_ENCRYPTION_PREVIOUS_KEYS
+  // (comma-separated, same format) still open what older keys sealed, until
+  // `npm run rotate-token-key` has re-sealed everything under the current one.
+  TOKEN_ENCRYPTION_KEY: z.preprocess((v) => (v === '' ? undefined : v), encryptionKey.optional()),
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS: z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((key) => key.trim())
+            .filter(Boolean)
+        : v,
+    z.array(encryptionKey),
+  ),
+  // The Google OAuth web client. Without a client id the mail connection routes answer 501
+  // mail_not_configured. The redirect URI must be registered with the client, and lead to
+  // GET /v1/mail/oauth/callback of this API.
+  GOOGLE_OAUTH_CLIENT_ID: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+  GOOGLE_OAUTH_CLIENT_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+  GOOGLE_OAUTH_REDIRECT_URI: optionalUrl,
+  // Google's endpoints and the Gmail API root: Google's own by default; tests and the offline
+  // demo point them at a stand-in server.
+  GOOGLE_AUTH_URL: z.string().url(),
+  GOOGLE_TOKEN_URL: z.string().url(),
+  GOOGLE_REVOKE_URL: z.string().url(),
+  GMAIL_API_ROOT: z.string().url(),
+  // How long a started connection (its state and code verifier) may wait for Google's redirect.
+  MAIL_OAUTH_SESSION_TTL_SECONDS: positiveInt,
+  // --- end of Gmail connections ---
 });
 
 /** A local ONNX model must be one Quarry pins, at its own dimension. */
@@ -144,6 +182,14 @@ function checkOnnxModel(config: z.infer<typeof ConfigSchema>): string[] {
   return [];
 }
 
+/** A Google OAuth client is a client id with its secret and a redirect URI, or nothing. */
+function checkGoogleClient(config: z.infer<typeof ConfigSchema>): string[] {
+  if (config.GOOGLE_OAUTH_CLIENT_ID === undefined) return [];
+  return (['GOOGLE_OAUTH_CLIENT_SECRET', 'GOOGLE_OAUTH_REDIRECT_URI'] as const)
+    .filter((key) => config[key] === undefined)
+    .map((key) => `${key}: required with GOOGLE_OAUTH_CLIENT_ID`);
+}
+
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** Every setting config.ts reads from the environment. */
@@ -154,6 +200,7 @@ export const REQUIRED_IN_PRODUCTION = [
   'DATABASE_URL',
   'TEMPORAL_ADDRESS',
   'JWT_SECRET',
+  'TOKEN_ENCRYPTION_KEY',
 ] as const satisfies readonly (keyof Config)[];
 
 const defaults = {
@@ -209,6 +256,14 @@ const defaults = {
   EXTRACT_TIMEOUT_SECONDS: 120,
   EXTRACT_CONCURRENCY: 2,
   MAX_CHUNKS_PER_DOCUMENT: 20_000,
+  // --- Gmail connections (issue 11) ---
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS: '',
+  GOOGLE_AUTH_URL: 'https://accounts.google.com/o/oauth2/v2/auth',
+  GOOGLE_TOKEN_URL: 'https://oauth2.googleapis.com/token',
+  GOOGLE_REVOKE_URL: 'https://oauth2.googleapis.com/revoke',
+  GMAIL_API_ROOT: 'https://gmail.googleapis.com/',
+  MAIL_OAUTH_SESSION_TTL_SECONDS: 600,
+  // --- end of Gmail connections ---
 } satisfies Partial<Record<keyof Config, unknown>>;
 
 /**
@@ -243,6 +298,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const embedding = checkOnnxModel(parsed.data);
   if (embedding.length) throw new ConfigurationError(embedding);
+  const google = checkGoogleClient(parsed.data);
+  if (google.length) throw new ConfigurationError(google);
   if (parsed.data.NODE_ENV === 'production') {
     const missing = REQUIRED_IN_PRODUCTION.filter((key) => parsed.data[key] === undefined);
     if (missing.length) throw new ConfigurationError(missing.map((key) => `${key}: required in production`));

@@ -15,6 +15,8 @@ import { recordMetrics } from './middleware/metrics.ts';
 import { notFound } from './middleware/not-found.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { buildOpenApiDocument } from './openapi/document.ts';
+import { googleMailOf } from '../mail/google.ts';
+import { tokenCipherOf } from '../mail/token-cipher.ts';
 import { LocalBlobStore } from '../storage/local-blob-store.ts';
 import { createAnswerer } from '../rag/answer/factory.ts';
 import { createEmbedder } from '../rag/embed/factory.ts';
@@ -24,6 +26,7 @@ import { createAuthRouter } from './routes/auth/router.ts';
 import { createConversationsRouter } from './routes/conversations/router.ts';
 import { createDocumentsRouter } from './routes/documents/router.ts';
 import { createJobsRouter } from './routes/jobs/router.ts';
+import { createMailRouter } from './routes/mail/router.ts';
 import { createMembersRouter } from './routes/members/router.ts';
 import { createSearchRouter } from './routes/search/router.ts';
 import { createStatsRouter } from './routes/stats/router.ts';
@@ -50,6 +53,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     answerer: deps.answerer ?? createAnswerer(config),
     bm25: { k1: config.BM25_K1, b: config.BM25_B },
     fusion: { method: config.HYBRID_FUSION, denseWeight: config.HYBRID_DENSE_WEIGHT },
+    mail: { google: googleMailOf(config), cipher: tokenCipherOf(config) },
   };
 
   const resources = [
@@ -63,6 +67,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     createAskRouter(),
     createConversationsRouter(),
     createStatsRouter(),
+    createMailRouter(),
   ];
   let document: object | undefined;
   const system = createSystemRouter({

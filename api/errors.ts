@@ -142,3 +142,13 @@ export class BadGatewayError extends ApiError {
     super(502, code, message, details);
   }
 }
+
+/**
+ * Thrown when a feature this deployment has not been configured for is asked for (mail without a
+ * Google OAuth client). Permanent until an operator configures it, so no Retry-After.
+ */
+export class NotConfiguredError extends ApiError {
+  constructor(code: string, message: string) {
+    super(501, code, message);
+  }
+}

@@ -35,8 +35,20 @@ if (!base.JWT_SECRET && !existsSync(secretFile)) {
   writeFileSync(secretFile, randomBytes(32).toString('base64url'), { mode: 0o600 });
 }
 const jwtSecret = base.JWT_SECRET ?? readFileSync(secretFile, 'utf8').trim();
+// Likewise the key that seals mail OAuth tokens, so that connected mailboxes survive a restart.
+const tokenKeyFile = path.join(base.QUARRY_LOCAL_DIR, 'token-encryption-key');
+if (!base.TOKEN_ENCRYPTION_KEY && !existsSync(tokenKeyFile)) {
+  writeFileSync(tokenKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+}
+const tokenKey = base.TOKEN_ENCRYPTION_KEY ?? readFileSync(tokenKeyFile, 'utf8').trim();
 const apiPort = base.API_PORT || (await freePort());
-const env = { ...process.env, ...stack.env, JWT_SECRET: jwtSecret, API_PORT: String(apiPort) };
+const env = {
+  ...process.env,
+  ...stack.env,
+  JWT_SECRET: jwtSecret,
+  TOKEN_ENCRYPTION_KEY: tokenKey,
+  API_PORT: String(apiPort),
+};
 const config = loadConfig(env);
 
 /** A TypeScript entry point of the project, run as a child with the stack's settings. */

@@ -32,6 +32,7 @@ try {
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       JWT_SECRET: randomBytes(32).toString('base64url'),
+      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       QUARRY_TEST_RUN_DIR: runDir,
       // Never the developer's own blobs: a test's maintenance sweep would otherwise reach them.
       BLOB_DIR: path.join(runDir, 'blobs'),

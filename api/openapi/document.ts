@@ -23,6 +23,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'The body is larger than the configured limit',
   415: 'The body is not JSON (`unsupported_media_type`), or an uploaded file’s bytes are in a format Quarry cannot ingest (`unsupported_format`, with `details.detectedType`)',
   429: 'Too many failed attempts; see Retry-After',
+  501: 'This deployment is not configured for the feature (`mail_not_configured`)',
   503: 'A dependency is not available',
 };
 

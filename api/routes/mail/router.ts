@@ -1,0 +1,127 @@
+// /v1/mail: a signed-in user's own Gmail connections (API keys have no user to own a mailbox).
+// Connecting is OAuth 2.0's authorization-code flow with PKCE (S256): POST /accounts stores the
+// state's hash and the sealed code verifier and answers Google's authorization URL; Google sends
+// the browser back to /oauth/callback, which claims the state once, exchanges the code and
+// stores the grant sealed (connect.ts). The API writes these rows directly, under the user's
+// context, where row-level security shows each user only their own.
+import Router from '@koa/router';
+import {
+  deleteMailAccount,
+  findMailAccount,
+  listMailAccounts,
+  setMailAccountStatus,
+} from '../../../db/queries/mail-accounts.ts';
+import { deleteMailGrant, findMailGrant } from '../../../db/queries/mail-grants.ts';
+import { deleteOpenMailOAuthSessions } from '../../../db/queries/mail-oauth-sessions.ts';
+import { GoogleUnavailableError, revokeGoogleToken } from '../../../mail/google.ts';
+import { sealContext } from '../../../mail/token-cipher.ts';
+import { audit } from '../../audit.ts';
+import {
+  tenantOf,
+  userOf,
+  type ApiContext,
+  type ApiContextExtension,
+  type ApiState,
+  type RouteContext,
+} from '../../context.ts';
+import { NotFoundError, ServiceUnavailableError } from '../../errors.ts';
+import { authenticate } from '../../middleware/authenticate.ts';
+import { requireTenant } from '../../middleware/require-tenant.ts';
+import { validate } from '../../middleware/validate.ts';
+import { pageBody } from '../../paging.ts';
+import { serialized } from '../../schemas.ts';
+import { completeConnection, mailCipher, startConnection } from './connect.ts';
+import {
+  ConnectMailAccount,
+  DisconnectMailAccount,
+  GetMailAccount,
+  ListMailAccounts,
+  OAuthCallback,
+  type MailAccount,
+  type MailAccountPage,
+  type MailConnection,
+} from './schema.ts';
+
+export function createMailRouter(): Router<ApiState, ApiContextExtension> {
+  const router = new Router<ApiState, ApiContextExtension>({ prefix: '/v1/mail' });
+  router.post('/accounts', authenticate(), requireTenant(), validate(ConnectMailAccount), connect);
+  router.get('/accounts', authenticate(), requireTenant(), validate(ListMailAccounts), list);
+  router.get('/accounts/:accountId', authenticate(), requireTenant(), validate(GetMailAccount), get);
+  router.delete('/accounts/:accountId', authenticate(), requireTenant(), validate(DisconnectMailAccount), disconnect);
+  // No credentials: Google redirects the user's browser here, and the state says whose attempt it is.
+  router.get('/oauth/callback', validate(OAuthCallback), callback);
+  return router;
+}
+
+function ownerOf(ctx: ApiContext) {
+  return { tenantId: tenantOf(ctx).tenantId, userId: userOf(ctx).userId };
+}
+
+const notFound = () => new NotFoundError('Mail account not found');
+
+async function connect(ctx: RouteContext<typeof ConnectMailAccount>) {
+  const { tx } = tenantOf(ctx);
+  const started = await startConnection(ctx, tx, ownerOf(ctx), ctx.state.input.body.address ?? null);
+  ctx.status = 201;
+  ctx.body = {
+    account: serialized(started.account),
+    authorizationUrl: started.authorizationUrl,
+    expiresAt: started.expiresAt.toISOString(),
+  } satisfies MailConnection;
+}
+
+async function callback(ctx: RouteContext<typeof OAuthCallback>) {
+  const account = await completeConnection(ctx, ctx.state.input.query);
+  ctx.body = serialized(account) satisfies MailAccount;
+}
+
+async function list(ctx: RouteContext<typeof ListMailAccounts>) {
+  const { tx } = tenantOf(ctx);
+  const { cursor, limit } = ctx.state.input.query;
+  const page = await listMailAccounts(tx, ownerOf(ctx), { after: cursor, limit });
+  ctx.body = pageBody('accounts', page, serialized) satisfies MailAccountPage;
+}
+
+async function get(ctx: RouteContext<typeof GetMailAccount>) {
+  const { tx } = tenantOf(ctx);
+  const account = await findMailAccount(tx, ctx.state.input.params.accountId);
+  if (!account) throw notFound();
+  ctx.body = serialized(account) satisfies MailAccount;
+}
+
+/**
+ * Revokes the grant at Google first, and removes it only once Google has let it go (or already
+ * had): a grant Quarry forgot but Google still honours would be one the user cannot see to end.
+ * Mail synced from the account goes with it unless `keep` (the mailbox workflow's part).
+ */
+async function disconnect(ctx: RouteContext<typeof DisconnectMailAccount>) {
+  const { tx } = tenantOf(ctx);
+  const { accountId } = ctx.state.input.params;
+  const { keep } = ctx.state.input.query;
+  const account = await findMailAccount(tx, accountId, { lock: true });
+  if (!account) throw notFound();
+  const grant = await findMailGrant(tx, accountId);
+  if (grant) {
+    const refreshToken = mailCipher(ctx).open(
+      { keyId: grant.keyId, ciphertext: grant.refreshTokenCiphertext },
+      sealContext.refreshToken(accountId),
+    );
+    try {
+      await revokeGoogleToken(ctx.services.config.GOOGLE_REVOKE_URL, refreshToken);
+    } catch (error) {
+      if (!(error instanceof GoogleUnavailableError)) throw error;
+      throw new ServiceUnavailableError('google_unavailable', 'Google could not be reached to revoke the grant');
+    }
+    await deleteMailGrant(tx, accountId);
+  }
+  await deleteOpenMailOAuthSessions(tx, accountId);
+  if (keep) await setMailAccountStatus(tx, accountId, 'disconnected', 'Disconnected by its user');
+  else await deleteMailAccount(tx, accountId);
+  await audit(ctx, tx, {
+    action: 'mail_account.disconnect',
+    tenantId: null,
+    target: { type: 'mail_account', id: accountId },
+    details: { keep, revoked: grant !== null },
+  });
+  ctx.status = 204;
+}

@@ -1,0 +1,99 @@
+// Contracts of /v1/mail: a signed-in user's own mail accounts in the selected tenant, and the
+// OAuth callback Google redirects the user's browser to. No answer ever carries a token.
+import { z } from 'zod';
+import { MAIL_ACCOUNT_STATUSES, MailAccountRow } from '../../../db/queries/mail-accounts.ts';
+import type { Contract } from '../../openapi/contract.ts';
+import { pageQuery, pageSchema } from '../../paging.ts';
+import { Email, Timestamp, Uuid } from '../../schemas.ts';
+
+export const MailAccount = MailAccountRow.extend({
+  address: z.string().nullable().meta({ description: 'The Gmail address; null until the first connection completes' }),
+  status: z.enum(MAIL_ACCOUNT_STATUSES).meta({
+    description:
+      'connecting (waiting for Google), idle (connected, between syncs), syncing, needs_reauth (Google ' +
+      'refused the grant: connect again), error, disconnected (kept after disconnecting with keep=true)',
+  }),
+  statusReason: z.string().nullable().meta({ description: 'Why the account is in its status, when it says' }),
+  historyId: z.string().nullable().meta({ description: 'Gmail history id the next incremental sync starts from' }),
+  lastSyncedAt: Timestamp.nullable(),
+  connectedAt: Timestamp.nullable().meta({ description: 'When Google last granted access' }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+}).meta({ id: 'MailAccount' });
+export type MailAccount = z.infer<typeof MailAccount>;
+
+export const MailConnection = z
+  .object({
+    account: MailAccount,
+    authorizationUrl: z.url().meta({ description: 'Send the user’s browser here to grant read access to Gmail' }),
+    expiresAt: Timestamp.meta({ description: 'Until when the authorization may be completed' }),
+  })
+  .meta({ id: 'MailConnection' });
+export type MailConnection = z.infer<typeof MailConnection>;
+
+export const MailAccountPage = pageSchema('MailAccountPage', 'accounts', MailAccount);
+export type MailAccountPage = z.infer<typeof MailAccountPage>;
+
+const AccountParams = z.object({ accountId: Uuid });
+
+export const ConnectMailAccount = {
+  summary: 'Start connecting a Gmail mailbox (OAuth 2.0 with PKCE)',
+  description:
+    'Answers the Google authorization URL and the account it will connect. With `address`, an account of the ' +
+    'caller for that address (one that needs re-authorization, say) is reused, and Google is told which ' +
+    'account to offer. The authorization is single use and expires. Answers 501 `mail_not_configured` when ' +
+    'the deployment has no Google OAuth client or no TOKEN_ENCRYPTION_KEY.',
+  body: z.strictObject({ address: Email.optional().meta({ description: 'The Gmail address to (re)connect' }) }),
+  responses: { 201: { description: 'The authorization to complete at Google', schema: MailConnection } },
+  errors: [501],
+} satisfies Contract;
+
+export const OAuthCallback = {
+  summary: 'Google’s redirect at the end of the authorization',
+  description:
+    'Exchanges the code (with the PKCE verifier kept server-side), reads the mailbox address and stores the ' +
+    'grant encrypted. A state that is unknown, already used or expired is a 400 (`oauth_state_invalid`, ' +
+    '`oauth_state_used`, `oauth_state_expired`) and stores nothing; a refusal at Google is 400 ' +
+    '`oauth_access_denied`; a code Google does not accept is 400 `oauth_code_rejected`; a grant without ' +
+    'read access to Gmail is 400 `oauth_scope_not_granted`. Reconnecting with another Google account than ' +
+    'the account’s is 409 `mail_address_mismatch`.',
+  query: z.object({
+    state: z.string().max(512).optional(),
+    code: z.string().max(4096).optional(),
+    error: z.string().max(200).optional(),
+    error_description: z.string().max(2000).optional(),
+  }),
+  responses: { 200: { description: 'The connected account', schema: MailAccount } },
+  errors: [409, 501, 503],
+} satisfies Contract;
+
+export const ListMailAccounts = {
+  summary: 'The caller’s mail accounts in the tenant, newest first',
+  query: z.object(pageQuery),
+  responses: { 200: { description: 'One page of accounts', schema: MailAccountPage } },
+} satisfies Contract;
+
+export const GetMailAccount = {
+  summary: 'A mail account: its status, history id, last sync and counts',
+  description: 'Another user’s account, even in the same tenant and for its owners, is answered 404.',
+  params: AccountParams,
+  responses: { 200: { description: 'The account', schema: MailAccount } },
+} satisfies Contract;
+
+export const DisconnectMailAccount = {
+  summary: 'Disconnect a mail account',
+  description:
+    'Revokes the grant at Google and removes it. With keep=false (the default) the account is removed with ' +
+    'everything synced from it; with keep=true it stays, `disconnected`, with its mail, and can be ' +
+    'connected again. Answers 503 `google_unavailable` and changes nothing when Google cannot be reached.',
+  params: AccountParams,
+  query: z.object({
+    keep: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true')
+      .meta({ description: 'Keep the account and its mail (default false: delete them)' }),
+  }),
+  responses: { 204: { description: 'The account is disconnected' } },
+  errors: [404, 503],
+} satisfies Contract;

@@ -1,0 +1,93 @@
+// The mailbox behind the Google stand-in: messages with labels, and Gmail's history id, a counter
+// that every change (add, delete, relabel) moves on, with the change recorded in the history, as
+// users.history.list reports it. The mailbox workflow's tests extend the stand-in with
+// messages.list/get, attachments.get and history.list over this model; `expireHistoryBefore`
+// makes a start history id too old (Gmail's 404).
+export interface MailboxMessage {
+  readonly id: string;
+  readonly threadId: string;
+  /** The RFC 822 message, as format=raw returns it base64url-encoded. */
+  readonly raw: Buffer;
+  labelIds: string[];
+  readonly internalDate: number;
+}
+
+export type HistoryChange =
+  | { readonly kind: 'messagesAdded'; readonly messageId: string }
+  | { readonly kind: 'messagesDeleted'; readonly messageId: string }
+  | {
+      readonly kind: 'labelsAdded' | 'labelsRemoved';
+      readonly messageId: string;
+      readonly labelIds: readonly string[];
+    };
+
+export interface HistoryRecord {
+  readonly id: bigint;
+  readonly change: HistoryChange;
+}
+
+export class GmailMailbox {
+  readonly messages = new Map<string, MailboxMessage>();
+  readonly history: HistoryRecord[] = [];
+  /** History ids before this one are gone: a history.list from them answers 404. */
+  oldestHistoryId = 1n;
+  private historyId = 1000n;
+  private nextId = 1;
+
+  constructor(readonly email: string) {}
+
+  get currentHistoryId(): bigint {
+    return this.historyId;
+  }
+
+  private record(change: HistoryChange): void {
+    this.historyId += 1n;
+    this.history.push({ id: this.historyId, change });
+  }
+
+  add(input: { raw: Buffer | string; labelIds?: string[]; threadId?: string; internalDate?: number }): MailboxMessage {
+    const id = (0x18c0000000000000n + BigInt(this.nextId++)).toString(16);
+    const message: MailboxMessage = {
+      id,
+      threadId: input.threadId ?? id,
+      raw: Buffer.isBuffer(input.raw) ? input.raw : Buffer.from(input.raw, 'utf8'),
+      labelIds: input.labelIds ?? ['INBOX', 'UNREAD'],
+      internalDate: input.internalDate ?? Date.now(),
+    };
+    this.messages.set(id, message);
+    this.record({ kind: 'messagesAdded', messageId: id });
+    return message;
+  }
+
+  delete(id: string): void {
+    if (!this.messages.delete(id)) throw new Error(`no message ${id}`);
+    this.record({ kind: 'messagesDeleted', messageId: id });
+  }
+
+  relabel(id: string, change: { add?: readonly string[]; remove?: readonly string[] }): void {
+    const message = this.messages.get(id);
+    if (!message) throw new Error(`no message ${id}`);
+    const added = (change.add ?? []).filter((label) => !message.labelIds.includes(label));
+    const removed = (change.remove ?? []).filter((label) => message.labelIds.includes(label));
+    message.labelIds = [...message.labelIds.filter((label) => !removed.includes(label)), ...added];
+    if (added.length) this.record({ kind: 'labelsAdded', messageId: id, labelIds: added });
+    if (removed.length) this.record({ kind: 'labelsRemoved', messageId: id, labelIds: removed });
+  }
+
+  /** Forgets the history before the current id, as Gmail does after about a week. */
+  expireHistory(): void {
+    this.oldestHistoryId = this.historyId;
+    this.history.length = 0;
+  }
+
+  /** users.getProfile's answer. */
+  profile(): { emailAddress: string; messagesTotal: number; threadsTotal: number; historyId: string } {
+    const threads = new Set([...this.messages.values()].map((message) => message.threadId));
+    return {
+      emailAddress: this.email,
+      messagesTotal: this.messages.size,
+      threadsTotal: threads.size,
+      historyId: this.historyId.toString(),
+    };
+  }
+}

@@ -1,0 +1,331 @@
+// A stand-in for Google's OAuth 2.0 endpoints and the Gmail REST API, speaking their real HTTP
+// protocol so that the real google-auth-library and @googleapis/gmail clients talk to it:
+//   GET  /o/oauth2/v2/auth          the consent page: redirects to redirect_uri with a code (or
+//                                   error=access_denied after `denyNextAuthorization`)
+//   POST /token                     authorization_code (client, redirect URI and PKCE S256
+//                                   checked) and refresh_token grants; `failNextToken` on demand
+//   POST /revoke                    a refresh token revokes its grant and its access tokens
+//   GET  /gmail/v1/users/me/profile the mailbox's address, counts and history id
+// Each user's mailbox is a GmailMailbox (gmail-mailbox.ts): the mailbox workflow's tests will
+// add messages.list/get, attachments.get and history.list over it. Tests inspect `requests`.
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GmailMailbox } from './gmail-mailbox.ts';
+
+export interface RecordedGoogleRequest {
+  readonly method: string;
+  readonly path: string;
+  /** The query string and the form body, merged. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly authorization: string | undefined;
+  readonly status: number;
+}
+
+interface AuthorizationCode {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly codeChallenge: string | null;
+  readonly codeChallengeMethod: string | null;
+  readonly scopes: readonly string[];
+  readonly email: string;
+  used: boolean;
+}
+
+interface Grant {
+  readonly email: string;
+  readonly scopes: readonly string[];
+  readonly refreshToken: string;
+  readonly accessTokens: Set<string>;
+  revoked: boolean;
+}
+
+export interface GoogleStandInOptions {
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  /** Who signs in at the consent page unless a test says otherwise. */
+  readonly defaultEmail?: string;
+}
+
+export interface OAuthFault {
+  readonly status: number;
+  readonly error: string;
+  readonly description?: string;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(JSON.stringify(body));
+  }
+}
+
+const oauthError = (status: number, error: string, description?: string) =>
+  new HttpError(status, { error, ...(description ? { error_description: description } : {}) });
+
+/** base64url(SHA-256(verifier)), RFC 7636's S256. */
+export const s256 = (verifier: string) => createHash('sha256').update(verifier, 'ascii').digest('base64url');
+
+const token = (prefix: string) => `${prefix}${randomBytes(24).toString('base64url')}`;
+
+export class GoogleStandIn {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly requests: RecordedGoogleRequest[] = [];
+  readonly mailboxes = new Map<string, GmailMailbox>();
+  private readonly codes = new Map<string, AuthorizationCode>();
+  private readonly grants = new Map<string, Grant>();
+  private readonly accessTokens = new Map<string, { grant: Grant; expiresAt: number }>();
+  private readonly tokenFaults: OAuthFault[] = [];
+  private denyNext = false;
+  private nextEmail: string | undefined;
+  private readonly defaultEmail: string;
+  private server: Server | undefined;
+
+  constructor(options: GoogleStandInOptions = {}) {
+    this.clientId = options.clientId ?? 'stand-in-client.apps.googleusercontent.com';
+    this.clientSecret = options.clientSecret ?? 'stand-in-secret';
+    this.defaultEmail = options.defaultEmail ?? 'someone@gmail.test';
+  }
+
+  async start(): Promise<string> {
+    const server = createServer((request, response) => {
+      this.handle(request, response).catch((error: unknown) => response.destroy(error as Error));
+    });
+    this.server = server;
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return this.baseUrl;
+  }
+
+  get baseUrl(): string {
+    const address = this.server?.address() as AddressInfo | null | undefined;
+    if (!address) throw new Error('the Google stand-in is not started');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** The Quarry settings that point the API at this stand-in. */
+  settings(redirectUri = 'http://127.0.0.1:1/v1/mail/oauth/callback'): Record<string, string> {
+    return {
+      GOOGLE_OAUTH_CLIENT_ID: this.clientId,
+      GOOGLE_OAUTH_CLIENT_SECRET: this.clientSecret,
+      GOOGLE_OAUTH_REDIRECT_URI: redirectUri,
+      GOOGLE_AUTH_URL: `${this.baseUrl}/o/oauth2/v2/auth`,
+      GOOGLE_TOKEN_URL: `${this.baseUrl}/token`,
+      GOOGLE_REVOKE_URL: `${this.baseUrl}/revoke`,
+      GMAIL_API_ROOT: `${this.baseUrl}/`,
+    };
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  }
+
+  /** The mailbox of `email`, created empty on first use. */
+  mailbox(email: string): GmailMailbox {
+    let mailbox = this.mailboxes.get(email);
+    if (!mailbox) this.mailboxes.set(email, (mailbox = new GmailMailbox(email)));
+    return mailbox;
+  }
+
+  /** The next consent is given by this user (instead of the default one). */
+  signInAs(email: string): void {
+    this.nextEmail = email;
+  }
+
+  /** The next consent is refused: the redirect carries error=access_denied. */
+  denyNextAuthorization(): void {
+    this.denyNext = true;
+  }
+
+  /** The next token request fails with this OAuth error (invalid_grant, say) instead of its answer. */
+  failNextToken(
+    fault: OAuthFault = { status: 400, error: 'invalid_grant', description: 'Token has been expired or revoked.' },
+  ): void {
+    this.tokenFaults.push(fault);
+  }
+
+  /** Revokes every grant of the user, as removing the app in their Google account does. */
+  revokeGrantsOf(email: string): void {
+    for (const grant of this.grants.values()) if (grant.email === email) this.revoke(grant);
+  }
+
+  /** Every grant the stand-in has issued, with whether it is revoked. */
+  grantsOf(email: string): readonly { refreshToken: string; revoked: boolean; scopes: readonly string[] }[] {
+    return [...this.grants.values()].filter((grant) => grant.email === email);
+  }
+
+  /**
+   * What the consent page does, without a browser: a code for the authorization URL the client
+   * made, and the redirect URL Google would send the browser to.
+   */
+  authorize(
+    authorizationUrl: string,
+    options: { email?: string; scopes?: readonly string[]; deny?: boolean } = {},
+  ): string {
+    const url = new URL(authorizationUrl);
+    const params = Object.fromEntries(url.searchParams);
+    return this.consent(params, options);
+  }
+
+  private consent(
+    params: Record<string, string>,
+    options: { email?: string; scopes?: readonly string[]; deny?: boolean },
+  ): string {
+    const { client_id: clientId, redirect_uri: redirectUri, state, scope } = params;
+    if (clientId !== this.clientId) throw oauthError(400, 'invalid_client', 'The OAuth client was not found.');
+    if (!redirectUri) throw oauthError(400, 'invalid_request', 'Missing required parameter: redirect_uri');
+    if (params.response_type !== 'code') throw oauthError(400, 'unsupported_response_type');
+    const back = new URL(redirectUri);
+    if (state !== undefined) back.searchParams.set('state', state);
+    if (options.deny || this.denyNext) {
+      this.denyNext = false;
+      back.searchParams.set('error', 'access_denied');
+      return back.toString();
+    }
+    const code = token('4/0A');
+    this.codes.set(code, {
+      clientId,
+      redirectUri,
+      codeChallenge: params.code_challenge ?? null,
+      codeChallengeMethod: params.code_challenge_method ?? null,
+      scopes: options.scopes ?? (scope ?? '').split(' ').filter(Boolean),
+      email: options.email ?? this.nextEmail ?? this.defaultEmail,
+      used: false,
+    });
+    this.nextEmail = undefined;
+    back.searchParams.set('code', code);
+    back.searchParams.set('scope', (options.scopes ?? (scope ?? '').split(' ')).join(' '));
+    return back.toString();
+  }
+
+  private revoke(grant: Grant): void {
+    grant.revoked = true;
+    for (const access of grant.accessTokens) this.accessTokens.delete(access);
+  }
+
+  private issueAccessToken(grant: Grant): { access_token: string; expires_in: number } {
+    const access = token('ya29.');
+    grant.accessTokens.add(access);
+    this.accessTokens.set(access, { grant, expiresAt: Date.now() + 3599_000 });
+    return { access_token: access, expires_in: 3599 };
+  }
+
+  private checkClient(params: Record<string, string>, authorization: string | undefined): void {
+    let { client_id: id, client_secret: secret } = params;
+    if (authorization?.startsWith('Basic ')) {
+      [id, secret] = Buffer.from(authorization.slice(6), 'base64').toString('utf8').split(':');
+    }
+    if (id !== this.clientId || secret !== this.clientSecret) {
+      throw oauthError(401, 'invalid_client', 'The OAuth client was not found.');
+    }
+  }
+
+  private tokenEndpoint(params: Record<string, string>, authorization: string | undefined): Record<string, unknown> {
+    this.checkClient(params, authorization);
+    const fault = this.tokenFaults.shift();
+    if (fault) throw oauthError(fault.status, fault.error, fault.description);
+    if (params.grant_type === 'authorization_code') {
+      const code = this.codes.get(params.code ?? '');
+      if (!code || code.used) throw oauthError(400, 'invalid_grant', 'Malformed auth code.');
+      code.used = true;
+      if (code.clientId !== params.client_id && authorization === undefined) throw oauthError(400, 'invalid_grant');
+      if (code.redirectUri !== params.redirect_uri) throw oauthError(400, 'redirect_uri_mismatch', 'Bad Request');
+      if (code.codeChallenge !== null) {
+        const verifier = params.code_verifier;
+        if (!verifier) throw oauthError(400, 'invalid_grant', 'Missing code verifier.');
+        const computed = code.codeChallengeMethod === 'S256' ? s256(verifier) : verifier;
+        if (computed !== code.codeChallenge) throw oauthError(400, 'invalid_grant', 'Invalid code verifier.');
+      }
+      const grant: Grant = {
+        email: code.email,
+        scopes: code.scopes,
+        refreshToken: token('1//0g'),
+        accessTokens: new Set(),
+        revoked: false,
+      };
+      this.grants.set(grant.refreshToken, grant);
+      this.mailbox(code.email);
+      return {
+        ...this.issueAccessToken(grant),
+        refresh_token: grant.refreshToken,
+        scope: grant.scopes.join(' '),
+        token_type: 'Bearer',
+      };
+    }
+    if (params.grant_type === 'refresh_token') {
+      const grant = this.grants.get(params.refresh_token ?? '');
+      if (!grant || grant.revoked) throw oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
+      return { ...this.issueAccessToken(grant), scope: grant.scopes.join(' '), token_type: 'Bearer' };
+    }
+    throw oauthError(400, 'unsupported_grant_type', 'Invalid grant_type');
+  }
+
+  private revokeEndpoint(params: Record<string, string>): Record<string, unknown> {
+    const value = params.token ?? '';
+    const grant = this.grants.get(value) ?? this.accessTokens.get(value)?.grant;
+    if (!grant || grant.revoked) throw oauthError(400, 'invalid_token', 'Token expired or revoked');
+    this.revoke(grant);
+    return {};
+  }
+
+  /** The mailbox a Gmail API request may read: its bearer token must be live and grant a Gmail scope. */
+  private mailboxFor(authorization: string | undefined): GmailMailbox {
+    const live = this.accessTokens.get(authorization?.replace(/^Bearer /, '') ?? '');
+    if (!live || live.expiresAt < Date.now() || live.grant.revoked) {
+      throw new HttpError(401, {
+        error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' },
+      });
+    }
+    if (!live.grant.scopes.some((scope) => scope.startsWith('https://www.googleapis.com/auth/gmail.'))) {
+      throw new HttpError(403, {
+        error: { code: 403, message: 'Request had insufficient authentication scopes.', status: 'PERMISSION_DENIED' },
+      });
+    }
+    return this.mailbox(live.grant.email);
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://stand-in');
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const form = request.headers['content-type']?.includes('application/x-www-form-urlencoded')
+      ? Object.fromEntries(new URLSearchParams(body))
+      : {};
+    const params: Record<string, string> = { ...Object.fromEntries(url.searchParams), ...form };
+    const authorization = request.headers.authorization;
+    const route = `${request.method} ${url.pathname}`;
+    let status = 200;
+    try {
+      if (route === 'GET /o/oauth2/v2/auth') {
+        status = 302;
+        response.writeHead(302, { location: this.consent(params, {}) }).end();
+      } else if (route === 'POST /token') {
+        this.json(response, 200, this.tokenEndpoint(params, authorization));
+      } else if (route === 'POST /revoke') {
+        this.json(response, 200, this.revokeEndpoint(params));
+      } else if (route === 'GET /gmail/v1/users/me/profile') {
+        this.json(response, 200, this.mailboxFor(authorization).profile());
+      } else {
+        throw new HttpError(404, { error: { code: 404, message: `No route ${route}`, status: 'NOT_FOUND' } });
+      }
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      status = error.status;
+      this.json(response, error.status, error.body);
+    }
+    this.requests.push({ method: request.method ?? 'GET', path: url.pathname, params, authorization, status });
+  }
+
+  private json(response: ServerResponse, status: number, body: unknown): void {
+    response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+  }
+}
