@@ -27,6 +27,7 @@ import {
   contextOf,
   createJob,
   createJobEvent,
+  createMailAccount,
   createTenant,
   createTenantWorld,
   createUser,
@@ -185,6 +186,34 @@ const TABLES: readonly RlsTable[] = [
     ],
   },
   {
+    name: 'mail_accounts',
+    forgeries: (a, b) => [
+      forgedMailAccount(b.tenantId, a.userId),
+      // Another user's mail account in A's own tenant: mail is its user's alone.
+      forgedMailAccount(a.tenantId, b.userId),
+    ],
+    moves: (_a, b) => [sql.fragment`tenant_id = ${b.tenantId}`, sql.fragment`user_id = ${b.userId}`],
+  },
+  {
+    name: 'mail_grants',
+    forgeries: (a, b) => [
+      // A grant for B's account.
+      forgedMailGrant({ accountId: b.mailAccountId, tenantId: b.tenantId, userId: b.userId }),
+      // A grant of another user on A's own account (one under A's tenant and user for B's account is
+      // refused before the policy, by the primary key and the foreign key on account, tenant and user).
+      forgedMailGrant({ accountId: a.mailAccountId, tenantId: a.tenantId, userId: b.userId }),
+    ],
+    moves: (_a, b) => [sql.fragment`tenant_id = ${b.tenantId}`, sql.fragment`user_id = ${b.userId}`],
+  },
+  {
+    name: 'mail_oauth_sessions',
+    forgeries: (a, b) => [
+      forgedMailSession({ accountId: b.mailAccountId, tenantId: b.tenantId, userId: b.userId }),
+      forgedMailSession({ accountId: a.mailAccountId, tenantId: a.tenantId, userId: b.userId }),
+    ],
+    moves: (_a, b) => [sql.fragment`tenant_id = ${b.tenantId}`, sql.fragment`user_id = ${b.userId}`],
+  },
+  {
     name: 'memberships',
     forgeries: (a, b) => [
       // A's user making itself an owner of B.
@@ -288,6 +317,28 @@ function forgedMessage(row: { conversationId: string; tenantId: string; userId: 
   `;
 }
 
+function forgedMailAccount(tenantId: string, userId: string): QuerySqlToken {
+  return sql.unsafe`
+    INSERT INTO mail_accounts (id, tenant_id, user_id, status) VALUES (${randomUUID()}, ${tenantId}, ${userId}, 'connecting')
+  `;
+}
+
+function forgedMailGrant(row: { accountId: string; tenantId: string; userId: string }): QuerySqlToken {
+  return sql.unsafe`
+    INSERT INTO mail_grants (account_id, tenant_id, user_id, key_id, refresh_token_ciphertext, scopes)
+    VALUES (${row.accountId}, ${row.tenantId}, ${row.userId}, '0123456789abcdef', '\\x00', '{}')
+  `;
+}
+
+function forgedMailSession(row: { accountId: string; tenantId: string; userId: string }): QuerySqlToken {
+  return sql.unsafe`
+    INSERT INTO mail_oauth_sessions (id, tenant_id, user_id, account_id, state_hash, key_id, code_verifier_ciphertext,
+                                     expires_at)
+    VALUES (${randomUUID()}, ${row.tenantId}, ${row.userId}, ${row.accountId}, encode(sha256(${randomUUID()}::bytea), 'hex'),
+            '0123456789abcdef', '\\x00', now() + interval '1 hour')
+  `;
+}
+
 function forgedJob(tenantId: string | null, userId: string, privateTo: string | null = null): QuerySqlToken {
   const id = randomUUID();
   return sql.unsafe`
@@ -318,6 +369,9 @@ const UNCHANGED_COLUMN: Record<WorldTable, string> = {
   jobs: 'created_at',
   lexical_postings: 'tf',
   lexical_stats: 'chunk_count',
+  mail_accounts: 'created_at',
+  mail_grants: 'created_at',
+  mail_oauth_sessions: 'created_at',
   memberships: 'created_at',
   messages: 'created_at',
   query_log: 'created_at',
@@ -606,6 +660,44 @@ test('a private job and its events are hidden from fellow members and from conte
     events: await countRows(tx, 'job_events', eventRow),
   }));
   t.deepEqual(own, { job: 1, events: 1 });
+});
+
+test("a user's mail accounts, grants and OAuth sessions are hidden from the tenant's owner and admins", async (t) => {
+  const { app, a } = t.context;
+  const member = await createUser(app);
+  await addMember(app, { tenantId: a.tenantId, userId: member.userId, role: 'member' });
+  const admin = await createUser(app);
+  await addMember(app, { tenantId: a.tenantId, userId: admin.userId, role: 'admin' });
+  const mail = await createMailAccount(app, { tenantId: a.tenantId, userId: member.userId });
+  const rows = {
+    mail_accounts: byUuids([mail.mailAccountId]),
+    mail_grants: sql.fragment`account_id = ${mail.mailAccountId}`,
+    mail_oauth_sessions: byUuids([mail.mailSessionId]),
+  } as const;
+  const others: readonly { label: string; context: TenantContext }[] = [
+    { label: 'the tenant owner', context: contextOf(a) },
+    { label: 'a tenant admin', context: { tenantId: a.tenantId, userId: admin.userId } },
+    { label: 'the tenant alone (an API key, a worker)', context: { tenantId: a.tenantId } },
+    { label: 'the tenant with platform scope', context: { ...contextOf(a), platform: true } },
+    { label: 'the member in no tenant', context: { userId: member.userId } },
+  ];
+  for (const { label, context } of others) {
+    for (const [table, where] of Object.entries(rows) as [WorldTable, FragmentSqlToken][]) {
+      const seen = await withTenant(app, context, async (tx) => ({
+        visible: await countRows(tx, table, where),
+        updated: await updateRows(tx, table, where),
+      }));
+      t.deepEqual(seen, { visible: 0, updated: 0 }, `${table} for ${label}`);
+    }
+    const deleted = await withTenant(app, context, (tx) => deleteRows(tx, 'mail_accounts', rows.mail_accounts));
+    t.is(deleted, 0, label);
+  }
+  const own = await withTenant(app, { tenantId: a.tenantId, userId: member.userId }, async (tx) => [
+    await countRows(tx, 'mail_accounts', rows.mail_accounts),
+    await countRows(tx, 'mail_grants', rows.mail_grants),
+    await countRows(tx, 'mail_oauth_sessions', rows.mail_oauth_sessions),
+  ]);
+  t.deepEqual(own, [1, 1, 1]);
 });
 
 test('a document’s visibility and owner stay as uploaded, even for its owner', async (t) => {

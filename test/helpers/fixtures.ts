@@ -296,6 +296,38 @@ export async function createQueryLogEntry(
 }
 
 /**
+ * Connects a mailbox as the mail routes leave it: the account, its grant (sealed bytes that are
+ * no real ciphertext) and a live OAuth session, under the user's own context.
+ */
+export async function createMailAccount(
+  pool: DatabasePool,
+  owner: { tenantId: string; userId: string },
+): Promise<{ mailAccountId: string; mailSessionId: string }> {
+  const mailAccountId = randomUUID();
+  const mailSessionId = randomUUID();
+  const keyId = randomBytes(8).toString('hex');
+  await withTenant(pool, owner, async (tx) => {
+    await tx.query(sql.unsafe`
+      INSERT INTO mail_accounts (id, tenant_id, user_id, address, status, connected_at)
+      VALUES (${mailAccountId}, ${owner.tenantId}, ${owner.userId}, ${uniqueEmail('mail')}, 'idle', now())
+    `);
+    await tx.query(sql.unsafe`
+      INSERT INTO mail_grants (account_id, tenant_id, user_id, key_id, refresh_token_ciphertext, scopes)
+      VALUES (${mailAccountId}, ${owner.tenantId}, ${owner.userId}, ${keyId}, ${sql.binary(randomBytes(48))},
+              ${sql.array(['https://www.googleapis.com/auth/gmail.readonly'], 'text')})
+    `);
+    await tx.query(sql.unsafe`
+      INSERT INTO mail_oauth_sessions (id, tenant_id, user_id, account_id, state_hash, key_id, code_verifier_ciphertext,
+                                       expires_at)
+      VALUES (${mailSessionId}, ${owner.tenantId}, ${owner.userId}, ${mailAccountId},
+              ${createHash('sha256').update(randomBytes(32)).digest('hex')}, ${keyId}, ${sql.binary(randomBytes(48))},
+              now() + interval '10 minutes')
+    `);
+  });
+  return { mailAccountId, mailSessionId };
+}
+
+/**
  * One tenant's full set of rows: an owner, a key, a session, a job with an event, audit rows,
  * documents, a conversation with its messages, a logged query.
  */
@@ -323,6 +355,9 @@ export interface TenantWorld extends TenantFixture {
   readonly postingCount: number;
   /** The chunk of the shared document. */
   readonly chunkId: string;
+  /** The owner's mail account, with its grant and a live OAuth session. */
+  readonly mailAccountId: string;
+  readonly mailSessionId: string;
 }
 
 /** Creates a tenant with a row in every table that holds tenant or user data. */
@@ -348,6 +383,7 @@ export async function createTenantWorld(pool: DatabasePool): Promise<TenantWorld
   });
   const { conversationId, messageIds } = await createConversation(pool, owner);
   const { queryLogId } = await createQueryLogEntry(pool, owner);
+  const { mailAccountId, mailSessionId } = await createMailAccount(pool, owner);
   const { postingCount, chunkId } = await withTenant(pool, owner, (tx) =>
     tx.one(sql.type(z.object({ postingCount: z.number().int(), chunkId: z.uuid() }))`
       SELECT (SELECT count(*)::int FROM lexical_postings WHERE tenant_id = ${owner.tenantId}) AS "postingCount",
@@ -371,6 +407,8 @@ export async function createTenantWorld(pool: DatabasePool): Promise<TenantWorld
     conversationId,
     messageIds,
     queryLogId,
+    mailAccountId,
+    mailSessionId,
   };
 }
 
@@ -386,6 +424,9 @@ export const WORLD_TABLES = [
   'jobs',
   'lexical_postings',
   'lexical_stats',
+  'mail_accounts',
+  'mail_grants',
+  'mail_oauth_sessions',
   'memberships',
   'messages',
   'query_log',
@@ -417,6 +458,9 @@ export function worldRows(world: TenantWorld): Record<WorldTable, { where: Fragm
     // Both documents' postings, and the statistics of the tenant-wide scope and the owner's private one.
     lexical_postings: { where: sql.fragment`tenant_id = ${world.tenantId}`, count: world.postingCount },
     lexical_stats: { where: sql.fragment`tenant_id = ${world.tenantId}`, count: 2 },
+    mail_accounts: { where: uuids([world.mailAccountId]), count: 1 },
+    mail_grants: { where: sql.fragment`account_id = ${world.mailAccountId}`, count: 1 },
+    mail_oauth_sessions: { where: uuids([world.mailSessionId]), count: 1 },
     memberships: { where: sql.fragment`tenant_id = ${world.tenantId} AND user_id = ${world.userId}`, count: 1 },
     messages: { where: uuids(world.messageIds), count: 2 },
     query_log: { where: serials([world.queryLogId]), count: 1 },
