@@ -28,3 +28,67 @@ test('hybrid fusion defaults to an equal-weight convex combination and takes rrf
     message: /HYBRID_DENSE_WEIGHT/,
   });
 });
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+test('mail settings default to Google’s endpoints and take a stand-in’s', (t) => {
+  t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash' }), {
+    GOOGLE_AUTH_URL: 'https://accounts.google.com/o/oauth2/v2/auth',
+    GOOGLE_TOKEN_URL: 'https://oauth2.googleapis.com/token',
+    GOOGLE_REVOKE_URL: 'https://oauth2.googleapis.com/revoke',
+    GMAIL_API_ROOT: 'https://gmail.googleapis.com/',
+    GOOGLE_OAUTH_CLIENT_ID: undefined,
+    TOKEN_ENCRYPTION_KEY: undefined,
+    TOKEN_ENCRYPTION_PREVIOUS_KEYS: [],
+    MAIL_OAUTH_SESSION_TTL_SECONDS: 600,
+  });
+  t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash', GOOGLE_TOKEN_URL: 'http://127.0.0.1:9/token' }), {
+    GOOGLE_TOKEN_URL: 'http://127.0.0.1:9/token',
+  });
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', GMAIL_API_ROOT: 'not a url' }), {
+    message: /GMAIL_API_ROOT/,
+  });
+});
+
+test('a Google OAuth client id needs its secret and redirect URI', (t) => {
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', GOOGLE_OAUTH_CLIENT_ID: 'id' }), {
+    message: /GOOGLE_OAUTH_CLIENT_SECRET: required with GOOGLE_OAUTH_CLIENT_ID[\s\S]*GOOGLE_OAUTH_REDIRECT_URI/,
+  });
+  const full = { GOOGLE_OAUTH_CLIENT_SECRET: 's', GOOGLE_OAUTH_REDIRECT_URI: 'https://q.test/v1/mail/oauth/callback' };
+  t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash', GOOGLE_OAUTH_CLIENT_ID: 'id', ...full }), {
+    GOOGLE_OAUTH_CLIENT_ID: 'id',
+  });
+});
+
+test('token encryption keys are 32 bytes in base64 or base64url, previous ones comma-separated', (t) => {
+  const url = Buffer.alloc(32, 9).toString('base64url');
+  t.like(
+    loadConfig({
+      EMBEDDING_PROVIDER: 'hash',
+      TOKEN_ENCRYPTION_KEY: KEY,
+      TOKEN_ENCRYPTION_PREVIOUS_KEYS: ` ${url}, ${KEY}`,
+    }),
+    {
+      TOKEN_ENCRYPTION_KEY: KEY,
+      TOKEN_ENCRYPTION_PREVIOUS_KEYS: [url, KEY],
+    },
+  );
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', TOKEN_ENCRYPTION_KEY: 'too-short' }), {
+    message: /TOKEN_ENCRYPTION_KEY: must be 32 bytes/,
+  });
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', TOKEN_ENCRYPTION_PREVIOUS_KEYS: `${KEY},short` }), {
+    message: /TOKEN_ENCRYPTION_PREVIOUS_KEYS/,
+  });
+});
+
+test('TOKEN_ENCRYPTION_KEY is required in production', (t) => {
+  const production = {
+    NODE_ENV: 'production',
+    EMBEDDING_PROVIDER: 'hash',
+    DATABASE_URL: 'postgres://a@b/c',
+    TEMPORAL_ADDRESS: 't:7233',
+    JWT_SECRET: 'x'.repeat(32),
+  };
+  t.throws(() => loadConfig(production), { message: /TOKEN_ENCRYPTION_KEY: required in production/ });
+  t.like(loadConfig({ ...production, TOKEN_ENCRYPTION_KEY: KEY }), { TOKEN_ENCRYPTION_KEY: KEY });
+});

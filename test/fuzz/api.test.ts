@@ -20,6 +20,7 @@ import { startApiProcess, type ApiProcess } from '../helpers/api-process.ts';
 import { sendRaw } from '../helpers/raw-http.ts';
 import { ownerPool, uniqueTaskQueue } from '../helpers/stack.ts';
 import { startTestWorker } from '../helpers/worker.ts';
+import { GoogleStandIn } from '../stubs/google-server.ts';
 import { hostileFile, hostileFilename, hostileHeaders, hostileId, hostileRawBody, hostileValue } from './hostile.ts';
 import { propertyNames, valueFor, type Components, type JsonSchema } from './schema-arbitrary.ts';
 
@@ -43,6 +44,8 @@ interface Operation {
 
 interface World {
   readonly api: ApiProcess;
+  /** Google's stand-in, so that the mail routes are configured and reach a live OAuth server. */
+  readonly google: GoogleStandIn;
   readonly worker: RunningWorker;
   readonly platformWorker: RunningWorker;
   readonly owner: Account & { tenantId: string };
@@ -79,8 +82,11 @@ function operationsOf(document: { paths: Record<string, Record<string, Record<st
 }
 
 test.before(async (t) => {
+  const google = new GoogleStandIn();
+  await google.start();
   const settings = {
     ...documentSettings({ PLATFORM_TASK_QUEUE: uniqueTaskQueue('platform') }),
+    ...google.settings('https://quarry.test/v1/mail/oauth/callback'),
     METRICS_TOKEN: 'fuzz-metrics-token-0123456789',
   };
   const worker = await startIngestionWorker(settings);
@@ -108,15 +114,24 @@ test.before(async (t) => {
   );
   const conversation = await call(api, 'POST', '/v1/conversations', { ...asOwner, body: { title: 'Fuzz' } });
   const jobs = await call(api, 'GET', '/v1/jobs', asOwner);
+  // A connected mailbox and one still connecting, for the mail routes' ids.
+  const mail = await call(api, 'POST', '/v1/mail/accounts', { ...asOwner, body: {} });
+  const connected = await call(
+    api,
+    'GET',
+    `/v1/mail/oauth/callback${new URL(google.authorize(mail.body.authorizationUrl, { email: 'fuzz@gmail.test' })).search}`,
+  );
+  const pendingMail = await call(api, 'POST', '/v1/mail/accounts', { ...asOwner, body: {} });
   const openapi = (await (await fetch(`${api.url}/openapi.json`)).json()) as {
     paths: Record<string, Record<string, Record<string, unknown>>>;
     components: { schemas: Components };
   };
-  for (const reply of [key, spareKey, shared, secret, conversation, jobs]) {
+  for (const reply of [key, spareKey, shared, secret, conversation, jobs, mail, connected, pendingMail]) {
     if (reply.status >= 300) throw new Error(`fixture failed: ${reply.status} ${JSON.stringify(reply.body)}`);
   }
   t.context = {
     api,
+    google,
     worker,
     platformWorker,
     owner,
@@ -129,6 +144,7 @@ test.before(async (t) => {
       jobId: jobs.body.jobs.map((job: { id: string }) => job.id).slice(0, 2),
       apiKeyId: [spareKey.body.id],
       userId: [disposable.userId],
+      accountId: [connected.body.id, pendingMail.body.account.id],
     },
     components: openapi.components.schemas,
     operations: operationsOf(openapi),
@@ -143,6 +159,7 @@ test.after.always(async (t) => {
   await t.context.api?.stop();
   await t.context.worker?.stop();
   await t.context.platformWorker?.stop();
+  await t.context.google?.stop();
 });
 
 interface Case {
