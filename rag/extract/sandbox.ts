@@ -6,6 +6,12 @@
 //
 // A fresh thread per document (rather than a pool of long-lived ones) costs ~0.1 s plus the
 // format's parser loading, and means no parser state or garbage outlives its document.
+//
+// Except for small plain text and Markdown: their extractors are a decoder and a line scanner,
+// linear in their input and with no parser to exploit, so up to IN_PROCESS_MAX_BYTES they run in
+// the calling thread. Starting a thread (and loading the extractors into it) took ~0.5 s of CPU
+// per document, far more than extracting an abstract; with two threads at a time it capped an
+// import of short documents at ~4 per second (see bench/results/ingest.md, small documents).
 import { Worker } from 'node:worker_threads';
 import PQueue from 'p-queue';
 import {
@@ -19,8 +25,9 @@ import {
 } from '../errors.ts';
 import { charsetOf } from './decode.ts';
 import { identifyFormat } from './detect.ts';
-import type { ExtractedDocument } from './document.ts';
+import type { DocumentFormat, ExtractedDocument } from './document.ts';
 import type { Config } from '../../config.ts';
+import { extractFormat } from './index.ts';
 import { extractionLimits, type ExtractionLimits, type ExtractionLimitsConfig } from './limits.ts';
 import type { ExtractionTask, SerializedDocumentError, ThreadReply } from './sandbox-thread.ts';
 
@@ -50,6 +57,10 @@ export interface SandboxInput {
   readonly filename: string;
   readonly mimeType?: string;
 }
+
+/** Plain text and Markdown up to this size are extracted in the calling thread (see above). */
+export const IN_PROCESS_MAX_BYTES = 1024 * 1024;
+const IN_PROCESS_FORMATS: ReadonlySet<DocumentFormat> = new Set(['txt', 'md']);
 
 const THREAD = new URL('./sandbox-thread.ts', import.meta.url);
 
@@ -95,6 +106,10 @@ export class ExtractionSandbox {
       limits: this.options.limits,
       ...(charset === undefined ? {} : { charset }),
     };
+    if (IN_PROCESS_FORMATS.has(format) && input.bytes.length <= IN_PROCESS_MAX_BYTES) {
+      signal?.throwIfAborted();
+      return extractFormat(format, input.bytes, input.filename, this.options.limits, charset);
+    }
     return this.queue.add(() => this.run(task, signal), signal ? { signal } : {});
   }
 

@@ -6,7 +6,7 @@ import test from 'ava';
 import { loadConfig } from '../../config.ts';
 import { CorruptDocumentError, DocumentTooLargeError, ExtractionTimeoutError } from '../../rag/errors.ts';
 import { extractText } from '../../rag/extract/index.ts';
-import { ExtractionSandbox, sandboxOptions } from '../../rag/extract/sandbox.ts';
+import { ExtractionSandbox, IN_PROCESS_MAX_BYTES, sandboxOptions } from '../../rag/extract/sandbox.ts';
 import { defaultLimits, readFixture } from './fixtures.ts';
 import {
   DOCX_MIME_TYPE,
@@ -151,6 +151,32 @@ test('an extraction that outlives its time is ended and refused as a timeout', a
   t.is(error.code, 'extraction_timeout');
   t.false(error.retryable);
   t.is(error.message, 'Extracting the pdf document "report.pdf" took longer than 0.05 s');
+});
+
+test('small plain text and Markdown are extracted in the calling thread, larger text in a thread of its own', async (t) => {
+  // A millisecond is less than any thread takes to start: only an extraction that starts no
+  // thread can finish within it.
+  const instant = new ExtractionSandbox({ ...options, timeoutMs: 1 });
+  const note = await instant.extract({ bytes: Buffer.from('A short abstract.\n'), filename: 'note.txt' });
+  t.is(note.text, 'A short abstract.');
+  const markdown = await instant.extract({ bytes: Buffer.from('# Title\n\nBody text.\n'), filename: 'a.md' });
+  t.true(markdown.text.includes('Body text.'));
+  // Past the bound (and for every other format) the thread and its limits apply as before.
+  const large = Buffer.alloc(IN_PROCESS_MAX_BYTES + 1, 'word ');
+  await t.throwsAsync(instant.extract({ bytes: large, filename: 'large.txt' }), { instanceOf: ExtractionTimeoutError });
+  await t.throwsAsync(instant.extract({ bytes: Buffer.from('{"a": 1}'), filename: 'a.json' }), {
+    instanceOf: ExtractionTimeoutError,
+  });
+  // The limits hold in the calling thread too.
+  const strict = new ExtractionSandbox({ ...options, limits: { ...options.limits, maxTextBytes: 1024 } });
+  await t.throwsAsync(strict.extract({ bytes: Buffer.alloc(2048, 'a'), filename: 'big.txt' }), {
+    instanceOf: DocumentTooLargeError,
+  });
+  // An aborted extraction does not run.
+  const aborted = AbortSignal.abort(new Error('shutting down'));
+  await t.throwsAsync(sandbox.extract({ bytes: Buffer.from('text'), filename: 'x.txt' }, aborted), {
+    message: 'shutting down',
+  });
 });
 
 test('refuses text larger than the text limit, and more sections than the section limit', async (t) => {

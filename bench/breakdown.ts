@@ -1,0 +1,193 @@
+// `npm run bench:breakdown`: where a small document's time goes. Uploads SciFact abstracts (one
+// to three chunks each) through the API, CONCURRENCY at a time, into a worker in this process, and
+// reads each run's history from Temporal:
+//   - per activity: the wait in the task queue (scheduled → started) and the run as Temporal saw
+//     it (started → completed), beside the time the worker spent inside the activity (job-event
+//     writes included), measured by an interceptor; the difference is dispatch and reporting;
+//   - per workflow task: its wait in the queue and its run;
+//   - documents per second, and the upload latency (p50/p95) during the import.
+// Options: --documents N (200), --concurrency N (16), --embedder hash|onnx (hash: the pure cost
+// of orchestration; onnx: the offline default, each chunk's inference on top).
+// Starts its own PostgreSQL and Temporal as `npm test` does; writes bench/results/breakdown.{json,md}.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { temporal as proto } from '@temporalio/proto';
+import pino from 'pino';
+import { startApiServer } from '../api/server.ts';
+import { loadConfig, projectRoot } from '../config.ts';
+import { createDatabasePool } from '../db/pool.ts';
+import { bundleWorkflows } from '../scripts/lib/bundle.ts';
+import { startRunStack } from '../scripts/lib/stack.ts';
+import { createTemporalClient } from '../workflow-client/connection.ts';
+import { ingestionWorkflowId } from '../workflow-client/ingestion-handle.ts';
+import { createIngestionWorker } from '../worker.ts';
+import { documentText, readBeir } from './lib/beir.ts';
+import { machine, writeResults } from './lib/results.ts';
+import { mapLimit, mean, median, percentile } from './lib/stats.ts';
+import { createBenchTenant, signUpOwner, upload } from './lib/uploads.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    documents: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '16' },
+    embedder: { type: 'string', default: 'hash' },
+    dataset: { type: 'string', default: path.resolve(projectRoot, '..', 'shared', 'datasets', 'scifact') },
+  },
+});
+const DOCUMENTS = Number(args.documents);
+const CONCURRENCY = Number(args.concurrency);
+/** Histories read for the breakdown (each is a request to Temporal). */
+const SAMPLE = Math.min(100, DOCUMENTS);
+
+const started = Date.now();
+const localDir = path.join(projectRoot, '.local');
+const runDir = path.join(localDir, 'bench-runs', `breakdown-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+mkdirSync(runDir, { recursive: true });
+const stack = await startRunStack(runDir, localDir);
+const cleanup: (() => Promise<unknown>)[] = [];
+let failed = true;
+try {
+  const config = loadConfig({
+    ...stack.env,
+    API_PORT: '0',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    BLOB_DIR: path.join(runDir, 'blobs'),
+    EMBEDDING_PROVIDER: args.embedder,
+  });
+  const logger = pino({ level: 'silent' });
+  const api = await startApiServer(config, logger);
+  cleanup.push(() => api.close());
+  const pool = await createDatabasePool(config.DATABASE_URL!, { maxPoolSize: 10 });
+  const temporal = await createTemporalClient(config);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
+  const inside = new Map<string, number[]>();
+  const timing: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const begun = performance.now();
+        try {
+          return await next(input);
+        } finally {
+          const type = ctx.info.activityType;
+          if (!inside.has(type)) inside.set(type, []);
+          inside.get(type)!.push(performance.now() - begun);
+        }
+      },
+    },
+  });
+  const worker = await createIngestionWorker({
+    config,
+    pool,
+    temporal,
+    connection,
+    logger,
+    workflowBundlePath: await bundleWorkflows(runDir),
+    testInterceptors: [timing],
+  });
+  const running = worker.run();
+  cleanup.push(async () => {
+    worker.shutdown();
+    await running;
+    await Promise.all([connection.close(), temporal.close(), pool.end()]);
+  });
+
+  const tenant = await createBenchTenant(api, await signUpOwner(api), 'Breakdown');
+  const corpus = readBeir(args.dataset).corpus.slice(0, DOCUMENTS);
+  const begun = performance.now();
+  const answers = await mapLimit(corpus, CONCURRENCY, (document) =>
+    upload(api, tenant, { title: document.title || document.id, text: documentText(document) }),
+  );
+  const ids = answers.map((answer) => {
+    if (answer.status !== 201 || !answer.documentId) throw new Error(`upload answered ${answer.status}`);
+    return answer.documentId;
+  });
+  const handles = ids.map((documentId) =>
+    temporal.client.workflow.getHandle(ingestionWorkflowId({ tenantId: tenant.tenantId, documentId })),
+  );
+  await Promise.all(handles.map((handle) => handle.result()));
+  const importSeconds = (performance.now() - begun) / 1000;
+
+  const epochMs = (time: proto.api.history.v1.IHistoryEvent['eventTime']) =>
+    Number(time?.seconds?.toString() ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
+  const spans = new Map<string, number[]>();
+  const add = (name: string, value: number) => {
+    if (!spans.has(name)) spans.set(name, []);
+    spans.get(name)!.push(value);
+  };
+  for (const handle of handles.slice(0, SAMPLE)) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    add('workflow run (first event to last)', epochMs(events.at(-1)?.eventTime) - epochMs(events[0]?.eventTime));
+    const scheduled = new Map<string, { type: string; at: number; startedAt?: number }>();
+    let taskScheduledAt = 0;
+    let taskStartedAt = 0;
+    for (const event of events) {
+      const at = epochMs(event.eventTime);
+      const activity = event.activityTaskScheduledEventAttributes;
+      if (activity) scheduled.set(String(event.eventId), { type: activity.activityType?.name ?? '?', at });
+      const start = event.activityTaskStartedEventAttributes;
+      if (start) {
+        const task = scheduled.get(String(start.scheduledEventId))!;
+        task.startedAt = at;
+        add(`${task.type}: queue`, at - task.at);
+      }
+      const end = event.activityTaskCompletedEventAttributes;
+      if (end) {
+        const task = scheduled.get(String(end.scheduledEventId))!;
+        add(`${task.type}: run`, at - (task.startedAt ?? task.at));
+      }
+      if (event.workflowTaskScheduledEventAttributes) taskScheduledAt = at;
+      if (event.workflowTaskStartedEventAttributes) {
+        taskStartedAt = at;
+        add('workflow tasks: queue', at - taskScheduledAt);
+      }
+      if (event.workflowTaskCompletedEventAttributes) add('workflow tasks: run', at - taskStartedAt);
+    }
+  }
+  const perDocument = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / SAMPLE;
+  const rows = [...spans].map(([name, values]) => {
+    const activity = name.endsWith(': run') ? inside.get(name.slice(0, -': run'.length)) : undefined;
+    return {
+      name,
+      perDocumentMs: perDocument(values),
+      medianMs: median(values),
+      insideMedianMs: activity ? median(activity) : null,
+    };
+  });
+  const uploadMs = answers.map((answer) => answer.ms);
+  const report = {
+    generatedAt: new Date().toISOString(),
+    machine: machine(),
+    settings: { documents: DOCUMENTS, concurrency: CONCURRENCY, embedder: config.EMBEDDING_MODEL, sample: SAMPLE },
+    documentsPerSecond: DOCUMENTS / importSeconds,
+    upload: { p50Ms: median(uploadMs), p95Ms: percentile(uploadMs, 95), meanMs: mean(uploadMs) },
+    rows,
+  };
+  const ms = (value: number | null) => (value === null ? '' : value.toFixed(0));
+  const markdown = [
+    '# Where a small document’s time goes (`npm run bench:breakdown`)',
+    '',
+    `${DOCUMENTS} SciFact abstracts through \`POST /v1/documents\`, ${CONCURRENCY} at a time, embedder ${config.EMBEDDING_MODEL}; ` +
+      `histories of ${SAMPLE} runs. ${report.generatedAt}; ${report.machine}.`,
+    '',
+    `Import: **${report.documentsPerSecond.toFixed(2)} documents/s**; upload p50 ${ms(report.upload.p50Ms)} ms, p95 ${ms(report.upload.p95Ms)} ms.`,
+    '',
+    'Per span: the sum over a document’s run (per document), its median, and for an activity’s run the median ' +
+      'time the worker spent inside it (job-event writes included); run minus inside is dispatch and reporting.',
+    '',
+    '| Span | ms per document | median ms | inside the activity, median ms |',
+    '|---|---:|---:|---:|',
+    ...rows.map((row) => `| ${row.name} | ${ms(row.perDocumentMs)} | ${ms(row.medianMs)} | ${ms(row.insideMedianMs)} |`),
+    '',
+  ].join('\n');
+  console.log(writeResults('breakdown', report, markdown));
+  failed = false;
+} finally {
+  for (const step of cleanup.reverse()) await step().catch((error: unknown) => console.error(error));
+  await stack.stop();
+  if (!failed) rmSync(runDir, { recursive: true, force: true });
+  console.error(`bench:breakdown took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
