@@ -10,7 +10,7 @@
 // of orchestration; onnx: the offline default, each chunk's inference on top).
 // Starts its own PostgreSQL and Temporal as `npm test` does; writes bench/results/breakdown.{json,md}.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
@@ -41,6 +41,43 @@ const DOCUMENTS = Number(args.documents);
 const CONCURRENCY = Number(args.concurrency);
 /** Histories read for the breakdown (each is a request to Temporal). */
 const SAMPLE = Math.min(100, DOCUMENTS);
+
+/**
+ * CPU seconds used so far by this process and each kind of its descendants (PostgreSQL's
+ * processes, the Temporal server), from /proc: what the import costs each part of the stack.
+ */
+function cpuByProgram(runDir: string): Map<string, number> {
+  const ticks = 100; // USER_HZ on Linux
+  const processes = readdirSync('/proc')
+    .filter((entry) => /^[0-9]+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const name = stat.slice(stat.indexOf('(') + 1, close);
+        const fields = stat.slice(close + 2).split(' ');
+        const cpu = (Number(fields[11]) + Number(fields[12])) / ticks;
+        // PostgreSQL's postmaster is started by pg_ctl and leaves our tree: it is known by its data directory.
+        const root = Number(pid) === process.pid || readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(runDir);
+        return [{ pid: Number(pid), name, ppid: Number(fields[1]), cpu, root }];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+  const parents = new Map(processes.map((entry) => [entry.pid, entry.ppid]));
+  const roots = new Set(processes.filter((entry) => entry.root).map((entry) => entry.pid));
+  const descends = (pid: number): boolean => {
+    for (let current = pid; current > 1; current = parents.get(current) ?? 0) if (roots.has(current)) return true;
+    return false;
+  };
+  const totals = new Map<string, number>();
+  for (const entry of processes) {
+    if (!descends(entry.pid)) continue;
+    const program = entry.pid === process.pid ? 'node (API and worker)' : entry.name.startsWith('postgres') ? 'postgres' : entry.name;
+    totals.set(program, (totals.get(program) ?? 0) + entry.cpu);
+  }
+  return totals;
+}
 
 const started = Date.now();
 const localDir = path.join(projectRoot, '.local');
@@ -97,6 +134,7 @@ try {
 
   const tenant = await createBenchTenant(api, await signUpOwner(api), 'Breakdown');
   const corpus = readBeir(args.dataset).corpus.slice(0, DOCUMENTS);
+  const cpuBefore = cpuByProgram(runDir);
   const begun = performance.now();
   const answers = await mapLimit(corpus, CONCURRENCY, (document) =>
     upload(api, tenant, { title: document.title || document.id, text: documentText(document) }),
@@ -110,6 +148,9 @@ try {
   );
   await Promise.all(handles.map((handle) => handle.result()));
   const importSeconds = (performance.now() - begun) / 1000;
+  const cpuMsPerDocument = Object.fromEntries(
+    [...cpuByProgram(runDir)].map(([program, cpu]) => [program, ((cpu - (cpuBefore.get(program) ?? 0)) * 1000) / DOCUMENTS]),
+  );
 
   const epochMs = (time: proto.api.history.v1.IHistoryEvent['eventTime']) =>
     Number(time?.seconds?.toString() ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
@@ -163,6 +204,7 @@ try {
     machine: machine(),
     settings: { documents: DOCUMENTS, concurrency: CONCURRENCY, embedder: config.EMBEDDING_MODEL, sample: SAMPLE },
     documentsPerSecond: DOCUMENTS / importSeconds,
+    cpuMsPerDocument,
     upload: { p50Ms: median(uploadMs), p95Ms: percentile(uploadMs, 95), meanMs: mean(uploadMs) },
     rows,
   };
@@ -174,6 +216,11 @@ try {
       `histories of ${SAMPLE} runs. ${report.generatedAt}; ${report.machine}.`,
     '',
     `Import: **${report.documentsPerSecond.toFixed(2)} documents/s**; upload p50 ${ms(report.upload.p50Ms)} ms, p95 ${ms(report.upload.p95Ms)} ms.`,
+    '',
+    `CPU per document (ms): ${Object.entries(cpuMsPerDocument)
+      .filter(([, value]) => value >= 0.5)
+      .map(([program, value]) => `${program} ${value.toFixed(0)}`)
+      .join(', ')}.`,
     '',
     'Per span: the sum over a document’s run (per document), its median, and for an activity’s run the median ' +
       'time the worker spent inside it (job-event writes included); run minus inside is dispatch and reporting.',

@@ -4,7 +4,7 @@
 // Every preset has a heartbeat timeout, and the worker heartbeats for every activity that has
 // one (activities/heartbeat.ts), so an attempt whose worker died is retried elsewhere within
 // seconds, whatever the step, instead of waiting out its start-to-close timeout.
-import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 
 /** How long an activity may go without a heartbeat before its worker counts as lost. */
 export const HEARTBEAT_TIMEOUT_SECONDS = 10;
@@ -23,6 +23,18 @@ export const bookkeeping: ActivityOptions = withHeartbeatTimeout({
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+/**
+ * Job bookkeeping as local activities (a job's start and end, see job.ts): the same timeouts and
+ * retries. A local activity has no heartbeat: a worker lost during one loses its workflow task,
+ * which runs again elsewhere (within the workflow task timeout) and runs the activity again;
+ * both writes are idempotent.
+ */
+export const localBookkeeping: LocalActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 day',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};
 
 /** A database step of a job: retried with backoff, a bounded number of times. */
 export const databaseStep: ActivityOptions = withHeartbeatTimeout({
