@@ -73,7 +73,8 @@ function cpuByProgram(runDir: string): Map<string, number> {
   const totals = new Map<string, number>();
   for (const entry of processes) {
     if (!descends(entry.pid)) continue;
-    const program = entry.pid === process.pid ? 'node (API and worker)' : entry.name.startsWith('postgres') ? 'postgres' : entry.name;
+    const program =
+      entry.pid === process.pid ? 'node (API and worker)' : entry.name.startsWith('postgres') ? 'postgres' : entry.name;
     totals.set(program, (totals.get(program) ?? 0) + entry.cpu);
   }
   return totals;
@@ -149,7 +150,10 @@ try {
   await Promise.all(handles.map((handle) => handle.result()));
   const importSeconds = (performance.now() - begun) / 1000;
   const cpuMsPerDocument = Object.fromEntries(
-    [...cpuByProgram(runDir)].map(([program, cpu]) => [program, ((cpu - (cpuBefore.get(program) ?? 0)) * 1000) / DOCUMENTS]),
+    [...cpuByProgram(runDir)].map(([program, cpu]) => [
+      program,
+      ((cpu - (cpuBefore.get(program) ?? 0)) * 1000) / DOCUMENTS,
+    ]),
   );
 
   const epochMs = (time: proto.api.history.v1.IHistoryEvent['eventTime']) =>
@@ -227,7 +231,9 @@ try {
     '',
     '| Span | ms per document | median ms | inside the activity, median ms |',
     '|---|---:|---:|---:|',
-    ...rows.map((row) => `| ${row.name} | ${ms(row.perDocumentMs)} | ${ms(row.medianMs)} | ${ms(row.insideMedianMs)} |`),
+    ...rows.map(
+      (row) => `| ${row.name} | ${ms(row.perDocumentMs)} | ${ms(row.medianMs)} | ${ms(row.insideMedianMs)} |`,
+    ),
     '',
   ].join('\n');
   console.log(writeResults('breakdown', report, markdown));
