@@ -16,6 +16,14 @@ import type { TenantRole } from '../../db/queries/memberships.ts';
 import { logQuery } from '../../db/queries/query-log.ts';
 import { withTenant, type TenantConnection, type TenantContext } from '../../db/with-tenant.ts';
 import { workflowIdFor, type JobKind, type JobStatus } from '../../contract/jobs.ts';
+import { createTokenCipher, sealContext } from '../../mail/token-cipher.ts';
+
+/** The token key of the test run (scripts/test.ts), which every API under test seals with by default. */
+function runTokenKey(): string {
+  const key = process.env.TOKEN_ENCRYPTION_KEY;
+  if (!key) throw new Error('TOKEN_ENCRYPTION_KEY is not set: run the tests with npm test');
+  return key;
+}
 
 const IdRow = z.object({ id: z.uuid() });
 const SerialRow = z.object({ id: z.number().int() });
@@ -296,8 +304,10 @@ export async function createQueryLogEntry(
 }
 
 /**
- * Connects a mailbox as the mail routes leave it: the account, its grant (sealed bytes that are
- * no real ciphertext) and a live OAuth session, under the user's own context.
+ * Connects a mailbox as the mail routes leave it: the account, its grant and a live OAuth
+ * session, under the user's own context, sealed under the test run's token key (scripts/test.ts)
+ * as the routes seal them: a key rotation over the whole database (test/mail/token-keys.test.ts)
+ * finds nothing here it cannot open.
  */
 export async function createMailAccount(
   pool: DatabasePool,
@@ -305,7 +315,10 @@ export async function createMailAccount(
 ): Promise<{ mailAccountId: string; mailSessionId: string }> {
   const mailAccountId = randomUUID();
   const mailSessionId = randomUUID();
-  const keyId = randomBytes(8).toString('hex');
+  const cipher = createTokenCipher(runTokenKey());
+  const refresh = cipher.seal(`fixture-refresh-${randomUUID()}`, sealContext.refreshToken(mailAccountId));
+  const verifier = cipher.seal(randomBytes(32).toString('base64url'), sealContext.codeVerifier(mailSessionId));
+  const keyId = cipher.currentKeyId;
   await withTenant(pool, owner, async (tx) => {
     await tx.query(sql.unsafe`
       INSERT INTO mail_accounts (id, tenant_id, user_id, address, status, connected_at)
@@ -313,14 +326,14 @@ export async function createMailAccount(
     `);
     await tx.query(sql.unsafe`
       INSERT INTO mail_grants (account_id, tenant_id, user_id, key_id, refresh_token_ciphertext, scopes)
-      VALUES (${mailAccountId}, ${owner.tenantId}, ${owner.userId}, ${keyId}, ${sql.binary(randomBytes(48))},
+      VALUES (${mailAccountId}, ${owner.tenantId}, ${owner.userId}, ${keyId}, ${sql.binary(refresh.ciphertext)},
               ${sql.array(['https://www.googleapis.com/auth/gmail.readonly'], 'text')})
     `);
     await tx.query(sql.unsafe`
       INSERT INTO mail_oauth_sessions (id, tenant_id, user_id, account_id, state_hash, key_id, code_verifier_ciphertext,
                                        expires_at)
       VALUES (${mailSessionId}, ${owner.tenantId}, ${owner.userId}, ${mailAccountId},
-              ${createHash('sha256').update(randomBytes(32)).digest('hex')}, ${keyId}, ${sql.binary(randomBytes(48))},
+              ${createHash('sha256').update(randomBytes(32)).digest('hex')}, ${keyId}, ${sql.binary(verifier.ciphertext)},
               now() + interval '10 minutes')
     `);
   });
