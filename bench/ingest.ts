@@ -7,7 +7,13 @@
 //   - the offline neural embedder (ONNX all-MiniLM-L6-v2, in its thread, with the configured
 //     threads and batching): 256-token passages per second and CPU time per passage, and the
 //     process's resident memory with the model loaded.
-// The end-to-end run uses the hash embedder, so that it measures the orchestration and the
+//   - P4, two sizes: SciFact abstracts (one to three chunks each, SMALL_CONCURRENCY at a time)
+//     and the large documents above (50+ chunks each), end to end against the same documents
+//     pushed through the same pipeline in-process (bench/lib/in-process.ts: the activity
+//     functions one after the other, no Temporal, no HTTP), at the same concurrency, in the same
+//     round, into a tenant of its own (so content deduplication does not meet the other's
+//     copies). The two go first by turns from round to round.
+// The end-to-end runs use the hash embedder, so that they measure the orchestration and the
 // writes; with the neural model every chunk costs its inference (the figure above) on top.
 // Starts its own PostgreSQL and Temporal as `npm test` does, runs one warm-up round and RUNS
 // measured ones, prints the medians and writes them to bench/results/ingest.{json,md}.
@@ -29,7 +35,10 @@ import { createTemporalClient } from '../workflow-client/connection.ts';
 import { ingestionWorkflowId } from '../workflow-client/ingestion-handle.ts';
 import { call } from '../test/api/harness.ts';
 import { createIngestionWorker } from '../worker.ts';
+import { readBeir, documentText } from './lib/beir.ts';
 import { chunkText, createCorpusModel, seededRandom } from './lib/corpus.ts';
+import { createInProcessPipeline } from './lib/in-process.ts';
+import { LocalBlobStore } from '../storage/local-blob-store.ts';
 import { writeReport, type IngestReport, type RoundFigures } from './lib/ingest-report.ts';
 import { mapLimit, median } from './lib/stats.ts';
 import {
@@ -55,6 +64,10 @@ const PARAGRAPHS = 60;
 const CONCURRENCY = 6;
 /** Passages of 256 tokens (the model's limit: longer texts are cut) embedded per round. */
 const PASSAGES = 48;
+/** Small documents per round (SciFact abstracts), and how many are in flight at once. */
+const SMALL_DOCUMENTS = 96;
+const SMALL_CONCURRENCY = 16;
+const SCIFACT = path.resolve(projectRoot, '..', 'shared', 'datasets', 'scifact');
 
 const started = Date.now();
 const localDir = path.join(projectRoot, '.local');
@@ -109,6 +122,57 @@ try {
   const tenant = (await call(api, 'POST', '/v1/tenants', { token, body: { name: 'Bench' } })).body as Created;
   const tenantId = tenant.id;
   const scope = { tenantId, userId: login.user.id };
+  // The in-process pipeline's tenant, of the same owner.
+  const inProcessTenant = (await call(api, 'POST', '/v1/tenants', { token, body: { name: 'Bench in-process' } }))
+    .body as Created;
+  const pipelinePool = await createDatabasePool(config.DATABASE_URL!, { maxPoolSize: 10 });
+  cleanup.push(() => pipelinePool.end());
+  const pipeline = createInProcessPipeline({
+    config,
+    pool: pipelinePool,
+    blobs: new LocalBlobStore(config.BLOB_DIR),
+    embedder: new LocalHashEmbedder({ model: config.EMBEDDING_MODEL, dimensions: config.EMBEDDING_DIMENSIONS }),
+  });
+  const abstracts = readBeir(SCIFACT).corpus.map((document) => ({
+    title: document.title,
+    text: documentText(document),
+  }));
+
+  /** Uploads `documents` through the API, `concurrency` at a time, and waits for every run. */
+  const endToEnd = async (documents: readonly { title: string; text: string }[], concurrency: number) => {
+    const ids = await mapLimit(documents, concurrency, async (document) => {
+      const created = await call(api, 'POST', '/v1/documents', { token, tenantId, body: document });
+      if (created.status !== 201) throw new Error(`upload failed: ${JSON.stringify(created.body)}`);
+      const { id } = created.body as Created;
+      await temporal.client.workflow.getHandle(ingestionWorkflowId({ tenantId, documentId: id })).result();
+      return id;
+    });
+    return ids;
+  };
+  /** Documents per second of `run`. */
+  const rateOf = async (count: number, run: () => Promise<unknown>) => {
+    const start = performance.now();
+    await run();
+    return count / ((performance.now() - start) / 1000);
+  };
+  /** Both paths over the same documents, the first by turns; documents per second of each. */
+  const p4 = async (documents: readonly { title: string; text: string }[], concurrency: number, round: number) => {
+    const inProcess = () =>
+      rateOf(documents.length, () =>
+        mapLimit(documents, concurrency, (document) => pipeline.ingest(inProcessTenant.id, login.user.id, document)),
+      );
+    let ids: string[] = [];
+    const e2e = () =>
+      rateOf(documents.length, async () => {
+        ids = await endToEnd(documents, concurrency);
+      });
+    if (round % 2 === 0) {
+      const inProcessRate = await inProcess();
+      return { inProcess: inProcessRate, endToEnd: await e2e(), ids };
+    }
+    const endToEndRate = await e2e();
+    return { inProcess: await inProcess(), endToEnd: endToEndRate, ids };
+  };
 
   const model = createCorpusModel(11);
   const embedder = new LocalHashEmbedder({ model: config.EMBEDDING_MODEL, dimensions: config.EMBEDDING_DIMENSIONS });
@@ -124,18 +188,11 @@ try {
       text: Array.from({ length: PARAGRAPHS }, () => chunkText(model, random, Math.floor(random() * 400))).join('\n\n'),
     }));
 
-    const e2eStart = performance.now();
-    const ids = await mapLimit(documents, CONCURRENCY, async (document) => {
-      const created = await call(api, 'POST', '/v1/documents', { token, tenantId, body: document });
-      if (created.status !== 201) throw new Error(`upload failed: ${JSON.stringify(created.body)}`);
-      return (created.body as Created).id;
-    });
-    await Promise.all(
-      ids.map((documentId) =>
-        temporal.client.workflow.getHandle(ingestionWorkflowId({ tenantId, documentId })).result(),
-      ),
-    );
-    const e2eSeconds = (performance.now() - e2eStart) / 1000;
+    const small = abstracts.slice(round * SMALL_DOCUMENTS, (round + 1) * SMALL_DOCUMENTS);
+    const smallRates = await p4(small, SMALL_CONCURRENCY, round);
+
+    const largeRates = await p4(documents, CONCURRENCY, round);
+    const { ids } = largeRates;
 
     const chunks = await producedChunks(pool, scope, ids);
     const embedStart = performance.now();
@@ -158,7 +215,7 @@ try {
 
     const figures: RoundFigures = {
       chunks: chunks.length,
-      endToEndChunksPerSecond: chunks.length / e2eSeconds,
+      endToEndChunksPerSecond: (chunks.length / documents.length) * largeRates.endToEnd,
       localEmbedderChunksPerSecond: chunks.length / embedSeconds,
       copyRowsPerSecond: chunks.length / copySeconds,
       insertSelectRowsPerSecond: chunks.length / insertSeconds,
@@ -166,6 +223,10 @@ try {
       onnxPassagesPerSecond: PASSAGES / onnxSeconds,
       onnxCpuMsPerPassage: (cpu.user + cpu.system) / 1000 / PASSAGES,
       residentMb: process.memoryUsage().rss / 2 ** 20,
+      smallEndToEndDocumentsPerSecond: smallRates.endToEnd,
+      smallInProcessDocumentsPerSecond: smallRates.inProcess,
+      largeEndToEndDocumentsPerSecond: largeRates.endToEnd,
+      largeInProcessDocumentsPerSecond: largeRates.inProcess,
     };
     console.error(`bench:ingest ${round === 0 ? 'warm-up' : `run ${round}/${RUNS}`}: ${JSON.stringify(figures)}`);
     if (round > 0) rounds.push(figures);
@@ -194,6 +255,8 @@ try {
       embeddingModel: `${config.EMBEDDING_MODEL} (${config.EMBEDDING_DIMENSIONS} dimensions)`,
       neuralModel: `${onnx.model}, ${onnxConfig.EMBEDDING_THREADS} threads, ${onnxConfig.EMBEDDING_BATCH_TOKENS} tokens per run`,
       passagesPerRun: PASSAGES,
+      smallDocumentsPerRun: SMALL_DOCUMENTS,
+      smallConcurrency: SMALL_CONCURRENCY,
       residentMbBeforeModel: Math.round(rssBefore / 2 ** 20),
     },
     runs: rounds,
@@ -207,6 +270,10 @@ try {
       onnxPassagesPerSecond: medianOf('onnxPassagesPerSecond'),
       onnxCpuMsPerPassage: medianOf('onnxCpuMsPerPassage'),
       residentMb: medianOf('residentMb'),
+      smallEndToEndDocumentsPerSecond: medianOf('smallEndToEndDocumentsPerSecond'),
+      smallInProcessDocumentsPerSecond: medianOf('smallInProcessDocumentsPerSecond'),
+      largeEndToEndDocumentsPerSecond: medianOf('largeEndToEndDocumentsPerSecond'),
+      largeInProcessDocumentsPerSecond: medianOf('largeInProcessDocumentsPerSecond'),
     },
   };
   const table = writeReport(path.join(projectRoot, 'bench', 'results'), report);
