@@ -110,6 +110,10 @@ const ConfigSchema = z.object({
   INGESTION_TASK_QUEUE: z.string().min(1),
   EMBED_BATCH_SIZE: positiveInt,
   INGESTION_HEARTBEAT_TIMEOUT_SECONDS: positiveInt,
+  // Originals of up to this many bytes are built in one activity (extract → chunk → embed →
+  // activate, activities/documents/build.ts), larger ones step by step; 0 builds every document
+  // step by step.
+  INGESTION_ONE_STEP_MAX_BYTES: z.coerce.number().int().min(0),
   // Readiness of the workers (GET /readyz/workers): a task queue counts as polled while a poller
   // started a poll within this many seconds. A live, idle worker re-polls each time Temporal's
   // long poll ends (a minute by default), so this must exceed that.
@@ -242,6 +246,7 @@ const defaults = {
   INGESTION_TASK_QUEUE: TASK_QUEUES.ingestion,
   EMBED_BATCH_SIZE: 128,
   INGESTION_HEARTBEAT_TIMEOUT_SECONDS: 10,
+  INGESTION_ONE_STEP_MAX_BYTES: 64 * 1024,
   WORKER_POLL_STALE_SECONDS: 70,
   WORKER_WORKFLOW_TASK_SLOTS: 40,
   WORKER_ACTIVITY_TASK_SLOTS: 100,

@@ -1,6 +1,7 @@
 // One ingestion run: builds one version of one document, step by step, each step an activity:
 // register (writes the document row) → extract → chunk → embed in batches (vectors written as
-// they come) → activate. Text and vectors stay in PostgreSQL and the blob store; only ids and
+// they come) → activate. A small original (IngestionInput.oneStep) is built after registration
+// in one activity that runs the same steps (buildDocument). Text and vectors stay in PostgreSQL and the blob store; only ids and
 // counts pass through history. The registration update completes as soon as the row exists,
 // so the API can answer 201 with it. A failure or cancellation ends the version with its
 // reason and leaves the previously active version serving.
@@ -31,7 +32,9 @@ export async function ingestionWorkflow(input: IngestionInput): Promise<Ingestio
   // Every step with the run's heartbeat timeout (INGESTION_HEARTBEAT_TIMEOUT_SECONDS).
   const preset = (options: ActivityOptions) =>
     input.heartbeatTimeoutSeconds ? withHeartbeatTimeout(options, input.heartbeatTimeoutSeconds) : options;
-  const { registerDocument, chunkDocument, activateDocument } = proxyActivities<Activities>(preset(documentStep));
+  const { registerDocument, chunkDocument, activateDocument, buildDocument } = proxyActivities<Activities>(
+    preset(documentStep),
+  );
   const { extractDocument } = proxyActivities<Activities>(preset(extractionStep));
   const { embedChunks } = proxyActivities<Activities>(preset(embeddingStep));
   const { settleDocument, discardUpload } = proxyActivities<Activities>(preset(bookkeeping));
@@ -68,6 +71,13 @@ export async function ingestionWorkflow(input: IngestionInput): Promise<Ingestio
           // Its content is another document's: this upload's blob is not needed.
           await discardUpload(target);
           return { ...registration, chunks: 0 };
+        }
+
+        if (input.oneStep) {
+          progress = { ...progress, step: 'build' };
+          const chunks = await buildDocument(target);
+          progress = { step: 'done', chunksTotal: chunks, chunksEmbedded: chunks };
+          return { ...registration, chunks };
         }
 
         progress = { ...progress, step: 'extract' };

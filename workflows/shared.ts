@@ -77,9 +77,14 @@ export interface IngestionInput {
   readonly requestedBy: string | null;
   /** How soon a silent step counts as lost (its worker died); tests shorten it. */
   readonly heartbeatTimeoutSeconds?: number;
+  /**
+   * Build the version in one activity (buildDocument) rather than step by step: set by the API
+   * for small originals (INGESTION_ONE_STEP_MAX_BYTES). Runs begun before it existed go step by step.
+   */
+  readonly oneStep?: boolean;
 }
 
-export const INGESTION_STEPS = ['register', 'extract', 'chunk', 'embed', 'activate', 'done'] as const;
+export const INGESTION_STEPS = ['register', 'build', 'extract', 'chunk', 'embed', 'activate', 'done'] as const;
 export type IngestionStep = (typeof INGESTION_STEPS)[number];
 
 export interface IngestionProgress {

@@ -1,6 +1,8 @@
 // The document activities: the steps of the ingestion workflow, of document deletion and of
 // re-embedding.
 import { createActivateActivities } from './activate.ts';
+import { createJobRecorder } from '../jobs/recorder.ts';
+import { createBuildActivities } from './build.ts';
 import { createChunkActivities } from './chunk.ts';
 import { createDeleteActivities } from './delete.ts';
 import { createEmbedActivities } from './embed.ts';
@@ -12,12 +14,16 @@ import type { DocumentActivityDeps } from './scope.ts';
 export type { DocumentActivityDeps } from './scope.ts';
 
 export function createDocumentActivities(deps: DocumentActivityDeps) {
-  return {
-    ...createRegisterActivities(deps),
+  const steps = {
     ...createExtractActivities(deps),
     ...createChunkActivities(deps),
     ...createEmbedActivities(deps),
     ...createActivateActivities(deps),
+  };
+  return {
+    ...createRegisterActivities(deps),
+    ...steps,
+    ...createBuildActivities(steps, createJobRecorder(deps.pool)),
     ...createDeleteActivities(deps),
     ...createReembedActivities(deps),
   };

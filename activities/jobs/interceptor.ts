@@ -18,7 +18,13 @@ function jobRefOf(args: readonly unknown[]): JobRef | null {
   return job as JobRef;
 }
 
-function errorMessage(error: unknown): string {
+/** How an attempt that threw `error` ended, as its job event says: Temporal will retry it, or not. */
+export function attemptEndOf(error: unknown, signal: AbortSignal): 'cancelled' | 'failed' | 'retrying' {
+  if (error instanceof CancelledFailure || signal.aborted) return 'cancelled';
+  return error instanceof ApplicationFailure && error.nonRetryable ? 'failed' : 'retrying';
+}
+
+export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -44,9 +50,7 @@ export function jobEventsInterceptor(
           await recorder.event(job, { step, activityId, status: 'completed', attempt, durationMs: elapsed() });
           return result;
         } catch (error) {
-          const cancelled = error instanceof CancelledFailure || ctx.cancellationSignal.aborted;
-          const permanent = error instanceof ApplicationFailure && error.nonRetryable;
-          const status = cancelled ? 'cancelled' : permanent ? 'failed' : 'retrying';
+          const status = attemptEndOf(error, ctx.cancellationSignal);
           await recorder
             .event(job, { step, activityId, status, attempt, durationMs: elapsed(), message: errorMessage(error) })
             .catch(onRecordError);

@@ -25,6 +25,8 @@ export interface AttemptStart {
 
 export interface JobRecorder {
   event(job: JobRef, event: JobEventInput): Promise<void>;
+  /** Several events in one transaction, in order. */
+  events(job: JobRef, events: readonly JobEventInput[]): Promise<void>;
   /**
    * Records the start of an attempt; a retry first accounts for the earlier attempts that left
    * no terminal event (see late-attempts.ts), asking `priorFailure` only when there are some.
@@ -37,6 +39,12 @@ export function createJobRecorder(pool: DatabasePool): JobRecorder {
   return {
     async event(job, event) {
       await withTenant(pool, scopeOf(job), (tx) => insertJobEvent(tx, job, event));
+    },
+    async events(job, events) {
+      if (events.length === 0) return;
+      await withTenant(pool, scopeOf(job), async (tx) => {
+        for (const event of events) await insertJobEvent(tx, job, event);
+      });
     },
     async attemptStarted(job, start, priorFailure) {
       let late: JobEventInput[] = [];

@@ -80,6 +80,23 @@ export function withDocuments(
   return test;
 }
 
+/**
+ * Whether an original of `byteSize` bytes is built in one activity (INGESTION_ONE_STEP_MAX_BYTES)
+ * by this API's runs.
+ */
+export function isOneStep(api: { config: { INGESTION_ONE_STEP_MAX_BYTES: number } }, byteSize: number): boolean {
+  return byteSize <= api.config.INGESTION_ONE_STEP_MAX_BYTES;
+}
+
+/**
+ * The step history of a version's build, as `stepHistory` lists it: the steps, inside the
+ * buildDocument activity's own attempt when the run builds in one activity. `end` is the
+ * build's end (its last step's).
+ */
+export function buildHistory(oneStep: boolean, steps: readonly string[], end = 'completed'): string[] {
+  return oneStep ? ['buildDocument:started:1', ...steps, `buildDocument:${end}:1`] : [...steps];
+}
+
 export interface UploadOptions {
   readonly filename: string;
   readonly bytes: Uint8Array;

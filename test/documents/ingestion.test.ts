@@ -9,8 +9,10 @@ import { ingestionProgressQuery } from '../../workflows/shared.ts';
 import { call, tenantOwner } from '../api/harness.ts';
 import { failingFixtures, formatFixtures, readFixture } from '../rag/fixtures.ts';
 import {
+  buildHistory,
   chunkStats,
   filesBelow,
+  isOneStep,
   postText,
   settled,
   stepHistory,
@@ -20,37 +22,48 @@ import {
 } from './harness.ts';
 
 const UPLOAD_LIMIT = 64 * 1024;
-const test = withDocuments(anyTest as TestFn<DocumentsTestContext>, { UPLOAD_LIMIT_BYTES: String(UPLOAD_LIMIT) });
+// Originals up to 2 KiB are built in one activity: the format fixtures take both paths.
+const test = withDocuments(anyTest as TestFn<DocumentsTestContext>, {
+  UPLOAD_LIMIT_BYTES: String(UPLOAD_LIMIT),
+  INGESTION_ONE_STEP_MAX_BYTES: '2048',
+});
 
-const HAPPY_STEPS = [
+/** A completed run's step history; a small original's steps run inside one activity. */
+const happySteps = (oneStep: boolean) => [
   'registerDocument:started:1',
   'registerDocument:completed:1',
-  'extractDocument:started:1',
-  'extractDocument:completed:1',
-  'chunkDocument:started:1',
-  'chunkDocument:completed:1',
-  'embedChunks:started:1',
-  'embedChunks:completed:1',
-  'activateDocument:started:1',
-  'activateDocument:completed:1',
+  ...buildHistory(oneStep, [
+    'extractDocument:started:1',
+    'extractDocument:completed:1',
+    'chunkDocument:started:1',
+    'chunkDocument:completed:1',
+    'embedChunks:started:1',
+    'embedChunks:completed:1',
+    'activateDocument:started:1',
+    'activateDocument:completed:1',
+  ]),
   'job:completed:1',
 ];
 
 test('every supported format is ingested to completed, with embedded chunks holding its text', async (t) => {
   const { api } = t.context.docs;
   const owner = await tenantOwner(api);
+  const originals = await Promise.all(formatFixtures.map((fixture) => readFixture(fixture.filename)));
   const uploads = await Promise.all(
-    formatFixtures.map(async (fixture) =>
+    formatFixtures.map((fixture, index) =>
       uploadFile(api, owner, {
         filename: fixture.filename,
         mimeType: fixture.mimeType,
-        bytes: await readFixture(fixture.filename),
+        bytes: originals[index]!,
         fields: { tags: `fixture, ${fixture.format}`, description: `The ${fixture.format} fixture` },
       }),
     ),
   );
+  const paths = new Set<boolean>();
   for (const [index, upload] of uploads.entries()) {
     const fixture = formatFixtures[index]!;
+    const oneStep = isOneStep(api, originals[index]!.length);
+    paths.add(oneStep);
     t.is(upload.status, 201, fixture.filename);
     t.like(upload.body, {
       title: fixture.filename,
@@ -70,7 +83,8 @@ test('every supported format is ingested to completed, with embedded chunks hold
     t.true(detail.body.chunkCount > 0);
     t.deepEqual(
       stepHistory(detail.body).filter((step) => !step.startsWith('job:started')),
-      HAPPY_STEPS,
+      happySteps(oneStep),
+      fixture.filename,
     );
     t.like(detail.body.ingestion, { kind: 'ingestion', subject: upload.body.id, status: 'completed' });
     t.deepEqual(await chunkStats(api, owner, upload.body.id), [
@@ -83,6 +97,8 @@ test('every supported format is ingested to completed, with embedded chunks hold
     );
     t.true(phrase, `${fixture.filename} has a chunk holding "${fixture.phrase}"`);
   }
+  // The fixtures span both paths: small originals built in one activity, larger ones step by step.
+  t.deepEqual([...paths].sort(), [false, true]);
 
   const models = await withTenant(api.owner, owner, (tx) =>
     tx.any(sql.type(z.object({ model: z.string(), dimensions: z.number() }))`
@@ -104,10 +120,8 @@ test('corrupt and empty files end failed with their reason after a single attemp
     empty_document: /contains no extractable text$/,
   };
   for (const fixture of failingFixtures) {
-    const upload = await uploadFile(api, owner, {
-      filename: fixture.filename,
-      bytes: await readFixture(fixture.filename),
-    });
+    const bytes = await readFixture(fixture.filename);
+    const upload = await uploadFile(api, owner, { filename: fixture.filename, bytes });
     if (fixture.code === 'unsupported_format') {
       // Judged by its bytes at upload (test/documents/upload-detection.test.ts).
       t.is(upload.status, 415, fixture.filename);
@@ -122,8 +136,11 @@ test('corrupt and empty files end failed with their reason after a single attemp
     t.deepEqual(stepHistory(detail.body).slice(1), [
       'registerDocument:started:1',
       'registerDocument:completed:1',
-      'extractDocument:started:1',
-      'extractDocument:failed:1',
+      ...buildHistory(
+        isOneStep(api, bytes.length),
+        ['extractDocument:started:1', 'extractDocument:failed:1'],
+        'failed',
+      ),
       'settleDocument:started:1',
       'settleDocument:completed:1',
       'job:failed:1',

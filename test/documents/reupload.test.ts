@@ -38,7 +38,8 @@ const test = anyTest as TestFn<Context>;
 type Owner = Account & { tenantId: string };
 
 test.before(async (t) => {
-  const docs = await startDocuments({}, { worker: false });
+  // Step by step (one activity per step), whatever the size: the hold is on extractDocument.
+  const docs = await startDocuments({ INGESTION_ONE_STEP_MAX_BYTES: '0' }, { worker: false });
   // Held before the extraction of the documents a test names (holdFor): the other runs pass.
   const hold: Hold = {
     activity: 'extractDocument',

@@ -30,7 +30,8 @@ type Owner = Account & { tenantId: string };
 const holdDir = () => mkdtemp(path.join(process.env.QUARRY_TEST_RUN_DIR ?? os.tmpdir(), 'hold-'));
 
 test.before(async (t) => {
-  const docs = await startDocuments({}, { worker: false });
+  // Step by step (one activity per step), whatever the size: the hold is on activateDocument.
+  const docs = await startDocuments({ INGESTION_ONE_STEP_MAX_BYTES: '0' }, { worker: false });
   const holds = {
     activate: { activity: 'activateDocument', when: 'after', dir: await holdDir() },
     settle: { activity: 'settleDocument', when: 'after', dir: await holdDir() },

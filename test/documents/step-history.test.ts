@@ -27,7 +27,8 @@ interface StepEvent {
 }
 
 test('attempts made while the database was unreachable are written into the history once it is back', async (t) => {
-  const settings = documentSettings({ INGESTION_HEARTBEAT_TIMEOUT_SECONDS: '2' });
+  // Step by step (one activity per step), whatever the size: the hold is on chunkDocument.
+  const settings = documentSettings({ INGESTION_HEARTBEAT_TIMEOUT_SECONDS: '2', INGESTION_ONE_STEP_MAX_BYTES: '0' });
   const database = new URL(testConfig(settings).DATABASE_URL!);
   const proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
   database.port = String(proxy.port);

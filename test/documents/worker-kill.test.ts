@@ -72,6 +72,8 @@ test.serial(
       EMBEDDING_PROVIDER: 'openai',
       OPENAI_BASE_URL: await standIn.start(),
       INGESTION_HEARTBEAT_TIMEOUT_SECONDS: '2',
+      // Step by step: the kill lands in an embedChunks activity of its own.
+      INGESTION_ONE_STEP_MAX_BYTES: '0',
       EMBED_BATCH_SIZE: String(BATCH),
       CHUNK_SIZE: String(CHUNK_SIZE),
       CHUNK_OVERLAP: '0',
@@ -197,13 +199,17 @@ async function expectedChunks(text: string): Promise<number> {
  * Where each step is held when its worker is killed: after its body (its work done and recorded,
  * its completion never reported: the retry must redo it without doubling anything), or before it
  * (the attempt started in Temporal and nothing more). Each step's first retry interval is its preset's.
+ * The document is small: the steps after registration are activities of their own when the run
+ * goes step by step (oneStep false), and one buildDocument activity when it builds in one.
  */
 const STEPS = [
-  { activity: 'registerDocument', when: 'after', firstRetry: documentStep.retry!.initialInterval! },
-  { activity: 'extractDocument', when: 'before', firstRetry: extractionStep.retry!.initialInterval! },
-  { activity: 'chunkDocument', when: 'after', firstRetry: documentStep.retry!.initialInterval! },
-  { activity: 'embedChunks', when: 'before', firstRetry: documentStep.retry!.initialInterval! },
-  { activity: 'activateDocument', when: 'after', firstRetry: documentStep.retry!.initialInterval! },
+  { activity: 'registerDocument', when: 'after', oneStep: true, firstRetry: documentStep.retry!.initialInterval! },
+  { activity: 'extractDocument', when: 'before', oneStep: false, firstRetry: extractionStep.retry!.initialInterval! },
+  { activity: 'chunkDocument', when: 'after', oneStep: false, firstRetry: documentStep.retry!.initialInterval! },
+  { activity: 'embedChunks', when: 'before', oneStep: false, firstRetry: documentStep.retry!.initialInterval! },
+  { activity: 'activateDocument', when: 'after', oneStep: false, firstRetry: documentStep.retry!.initialInterval! },
+  { activity: 'buildDocument', when: 'before', oneStep: true, firstRetry: documentStep.retry!.initialInterval! },
+  { activity: 'buildDocument', when: 'after', oneStep: true, firstRetry: documentStep.retry!.initialInterval! },
 ] as const;
 
 async function killDuring(t: ExecutionContext, step: (typeof STEPS)[number]) {
@@ -212,6 +218,7 @@ async function killDuring(t: ExecutionContext, step: (typeof STEPS)[number]) {
     EMBED_BATCH_SIZE: String(BATCH),
     CHUNK_SIZE: String(CHUNK_SIZE),
     CHUNK_OVERLAP: '0',
+    ...(step.oneStep ? {} : { INGESTION_ONE_STEP_MAX_BYTES: '0' }),
   });
   const hold: Hold = {
     activity: step.activity,
@@ -276,7 +283,9 @@ async function killDuring(t: ExecutionContext, step: (typeof STEPS)[number]) {
 }
 
 for (const step of STEPS) {
-  test.serial(`a worker killed during ${step.activity} is replaced within seconds, and the job completes`, (t) =>
-    killDuring(t, step),
+  const moment = step.activity === 'buildDocument' ? ` (${step.when} its steps)` : '';
+  test.serial(
+    `a worker killed during ${step.activity}${moment} is replaced within seconds, and the job completes`,
+    (t) => killDuring(t, step),
   );
 }

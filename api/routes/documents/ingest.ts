@@ -151,10 +151,13 @@ export async function fromText(
   return { blob, fields, source: 'text', filename: null, mimeType: 'text/plain; charset=utf-8' };
 }
 
-/** Starts an ingestion run and waits for its registration, mapping Temporal's refusals to API errors. */
-export async function register(ctx: Context, input: IngestionInput): Promise<RegistrationReply> {
+/**
+ * Starts an ingestion run of an original of `byteSize` bytes and waits for its registration,
+ * mapping Temporal's refusals to API errors.
+ */
+export async function register(ctx: Context, input: IngestionInput, byteSize: number): Promise<RegistrationReply> {
   try {
-    return await startRegistration(ctx, input);
+    return await startRegistration(ctx, input, byteSize);
   } catch (error) {
     if (isRegistrationPending(error)) {
       // The run is started and goes ahead once an ingestion worker polls.
@@ -164,11 +167,15 @@ export async function register(ctx: Context, input: IngestionInput): Promise<Reg
   }
 }
 
-function startRegistration(ctx: Context, input: IngestionInput): Promise<RegistrationReply> {
+function startRegistration(ctx: Context, input: IngestionInput, byteSize: number): Promise<RegistrationReply> {
   const { temporal, config } = ctx.services;
   return startIngestion(
     temporal,
-    { ...input, heartbeatTimeoutSeconds: config.INGESTION_HEARTBEAT_TIMEOUT_SECONDS },
+    {
+      ...input,
+      heartbeatTimeoutSeconds: config.INGESTION_HEARTBEAT_TIMEOUT_SECONDS,
+      oneStep: byteSize <= config.INGESTION_ONE_STEP_MAX_BYTES,
+    },
     { taskQueue: config.INGESTION_TASK_QUEUE, timeoutMs: config.UPLOAD_REGISTER_WAIT_SECONDS * 1000 },
   ).catch((error: unknown) => {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
@@ -267,7 +274,7 @@ async function reattempt(
     requestedBy: actorOf(ctx),
   };
   try {
-    await startRegistration(ctx, input);
+    await startRegistration(ctx, input, stored.byteSize);
   } catch (error) {
     if (isRegistrationPending(error)) return { status: 202, pending: { id: stored.id } };
     throw unavailableFrom(error, { documentId: stored.id }) ?? error;
@@ -339,7 +346,11 @@ export async function ingest(
   const document = refOf({ tenantId, id, ownerUserId, visibility: fields.visibility });
   let registration: RegistrationReply;
   try {
-    registration = await startRegistration(ctx, { document, version: 1, upload, requestedBy: ownerUserId });
+    registration = await startRegistration(
+      ctx,
+      { document, version: 1, upload, requestedBy: ownerUserId },
+      upload.byteSize,
+    );
   } catch (error) {
     if (isRegistrationPending(error)) return { status: 202, pending: { id } };
     // Temporal may have started the run before it became unreachable; the row tells.

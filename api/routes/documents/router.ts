@@ -9,6 +9,7 @@ import { listJobEvents } from '../../../db/queries/job-events.ts';
 import { BlobNotFoundError } from '../../../storage/blob-store.ts';
 import { deleteDocumentJob, ingestionProgress, startReembed } from '../../../workflow-client/documents.ts';
 import { cancelIngestion, ingestionPending } from '../../../workflow-client/ingestion-handle.ts';
+import type { IngestionProgress as Progress } from '../../../workflows/shared.ts';
 import { tenantOf, type ApiContextExtension, type ApiState, type RouteContext } from '../../context.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
@@ -25,6 +26,7 @@ import {
   DeleteDocument,
   DownloadDocument,
   GetDocument,
+  IngestionProgress,
   ListDocuments,
   ReembedDocuments,
   ReprocessDocument,
@@ -98,6 +100,19 @@ async function list(ctx: RouteContext<typeof ListDocuments>) {
   ctx.body = pageBody('documents', page, presented) satisfies DocumentPage;
 }
 
+/**
+ * A run building in one activity (step `build`) is embedding once the job's progress row says
+ * so (embedChunks writes it with each batch): that step, with its counts, is the better answer.
+ */
+function stepWithinBuild(
+  progress: Progress | null,
+  job: { progress: Record<string, unknown> } | null,
+): Progress | null {
+  if (progress?.step !== 'build' || !job) return progress;
+  const embedding = IngestionProgress.safeParse(job.progress);
+  return embedding.success && embedding.data.step === 'embed' ? embedding.data : progress;
+}
+
 async function get(ctx: RouteContext<typeof GetDocument>) {
   const { tenantId, tx } = tenantOf(ctx);
   const { documentId } = ctx.state.input.params;
@@ -112,7 +127,7 @@ async function get(ctx: RouteContext<typeof GetDocument>) {
   const events = job ? await listJobEvents(tx, job.id) : [];
   const progress =
     document.status === 'processing'
-      ? await ingestionProgress(ctx.services.temporal, refOf(document), PROGRESS_TIMEOUT_MS)
+      ? stepWithinBuild(await ingestionProgress(ctx.services.temporal, refOf(document), PROGRESS_TIMEOUT_MS), job)
       : null;
   ctx.body = {
     ...presented(document),
@@ -136,12 +151,11 @@ async function download(ctx: RouteContext<typeof DownloadDocument>) {
 async function reprocess(ctx: RouteContext<typeof ReprocessDocument>) {
   const document = await visibleDocument(ctx, ctx.state.input.params.documentId);
   if (document.status === 'processing') throw new ConflictError('document_busy', 'The document is processing');
-  await register(ctx, {
-    document: refOf(document),
-    version: document.latestVersion + 1,
-    upload: null,
-    requestedBy: actorOf(ctx),
-  });
+  await register(
+    ctx,
+    { document: refOf(document), version: document.latestVersion + 1, upload: null, requestedBy: actorOf(ctx) },
+    document.byteSize,
+  );
   ctx.status = 202;
   ctx.body = presented(await visibleDocument(ctx, document.id)) satisfies Document;
 }
