@@ -42,7 +42,7 @@ export class UnsupportedFormatError extends DocumentError {
     super(
       filename,
       `Unsupported document format for "${filename}"${said ? ` (${said})` : ''}: ` +
-        'expected txt, md, html, pdf, docx, xlsx, ods, pptx, odt, csv, json or eml',
+        'expected txt, md, html, pdf, docx, xlsx, ods, pptx, odt, rtf, csv, json or eml',
     );
   }
 }

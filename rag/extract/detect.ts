@@ -1,9 +1,9 @@
 // Decides a file's format from its leading bytes, its extension, then its media type.
 //
 // The bytes are judged by file-type (magic numbers, and the entries of a ZIP package), so that
-// what a client claims cannot make Quarry store a PDF as text or index an RTF as raw markup.
-// Text formats (txt, md, html, csv, json, eml) have no magic: for them the extension and the
-// media type decide, as before.
+// what a client claims cannot make Quarry store a PDF as text or index an RTF as raw markup
+// (an RTF named .txt is read as RTF). Text formats (txt, md, html, csv, json, eml) have no
+// magic: for them the extension and the media type decide, as before.
 import path from 'node:path';
 import { fileTypeFromBuffer } from 'file-type';
 import { CorruptDocumentError, UnsupportedFormatError } from '../errors.ts';
@@ -27,6 +27,7 @@ const BY_EXTENSION: Readonly<Record<string, DocumentFormat>> = {
   '.ods': 'ods',
   '.pptx': 'pptx',
   '.odt': 'odt',
+  '.rtf': 'rtf',
 };
 
 const BY_MIME_TYPE: Readonly<Record<string, DocumentFormat>> = {
@@ -44,6 +45,8 @@ const BY_MIME_TYPE: Readonly<Record<string, DocumentFormat>> = {
   'application/vnd.oasis.opendocument.spreadsheet': 'ods',
   'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
   'application/vnd.oasis.opendocument.text': 'odt',
+  'application/rtf': 'rtf',
+  'text/rtf': 'rtf',
 };
 
 /** The media type a document of each format is stored and served with, when the client's says otherwise. */
@@ -60,6 +63,7 @@ const MEDIA_TYPE: Readonly<Record<DocumentFormat, string>> = {
   ods: 'application/vnd.oasis.opendocument.spreadsheet',
   pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
   odt: 'application/vnd.oasis.opendocument.text',
+  rtf: 'application/rtf',
 };
 
 /** The formats whose files are ZIP packages: a ZIP that file-type cannot place may still be one. */
@@ -73,12 +77,6 @@ const TEXT_FORMATS: ReadonlySet<DocumentFormat> = new Set(['txt', 'md', 'html', 
  * subtitle file): under a text format's name such a file is read as that text format.
  */
 const TEXT_SIGNATURES: ReadonlySet<string> = new Set(['xml', 'ics', 'vcf', 'vtt', 'reg']);
-
-/**
- * Signatures of formats Quarry does not read whose files are themselves text: refused under a
- * text name even though their bytes look like text (an RTF named .txt would index its markup).
- */
-const REFUSED_TEXT_SIGNATURES: ReadonlySet<string> = new Set(['rtf']);
 
 /**
  * Whether the bytes read as text: no NUL, and hardly any other control character (tab, line
@@ -135,7 +133,7 @@ function mediaTypeOf(mimeType: string | undefined): string | undefined {
  * `%PDF-` makes a file a PDF whatever its name, and so do the bytes of any other format with a
  * signature (`sniffed`, from sniffType). A signature of a format Quarry does not read (an
  * image, an executable, an archive) makes the file unsupported whatever its name, except a
- * text signature, or bytes that read as text (and are no RTF), under a text format's name, and a
+ * text signature, or bytes that read as text, under a text format's name, and a
  * ZIP under a ZIP package's name (whose extractor judges it). Otherwise the extension decides, then the media type (parameters such
  * as `; charset=` ignored). A name saying pdf or a ZIP package over bytes that are not one is corrupt; a
  * file nothing identifies is unsupported.
@@ -156,8 +154,7 @@ export function detectFormat(
     const readAsClaimed =
       claimed !== undefined &&
       ((TEXT_FORMATS.has(claimed) &&
-        (TEXT_SIGNATURES.has(sniffed.ext) ||
-          (!REFUSED_TEXT_SIGNATURES.has(sniffed.ext) && looksLikeText(bytes.subarray(0, SNIFF_BYTES))))) ||
+        (TEXT_SIGNATURES.has(sniffed.ext) || looksLikeText(bytes.subarray(0, SNIFF_BYTES)))) ||
         (ZIP_PACKAGES.has(claimed) && sniffed.ext === 'zip'));
     if (!readAsClaimed) throw new UnsupportedFormatError(filename, mimeType, sniffed.mime);
   }

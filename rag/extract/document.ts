@@ -16,6 +16,7 @@ export const DOCUMENT_FORMATS = [
   'ods',
   'pptx',
   'odt',
+  'rtf',
 ] as const;
 export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number];
 

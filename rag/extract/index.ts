@@ -40,6 +40,7 @@ const extractors: Record<DocumentFormat, () => Promise<Extractor>> = {
   ods: async () => (await import('./spreadsheet.ts')).extractOds,
   pptx: async () => (await import('./pptx.ts')).extractPptx,
   odt: async () => (await import('./odt.ts')).extractOdt,
+  rtf: async () => (await import('./rtf.ts')).extractRtf,
 };
 
 export async function extractText(input: ExtractInput, limits: ExtractionLimits): Promise<ExtractedDocument> {

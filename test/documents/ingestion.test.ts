@@ -116,7 +116,7 @@ test('corrupt and empty files end failed with their reason after a single attemp
   const { api } = t.context.docs;
   const owner = await tenantOwner(api);
   const reasons: Record<string, RegExp> = {
-    corrupt_document: /^Corrupt (pdf|docx) document/,
+    corrupt_document: /^Corrupt (pdf|docx|rtf) document/,
     empty_document: /contains no extractable text$/,
   };
   for (const fixture of failingFixtures) {

@@ -23,7 +23,7 @@ test('a signature of a format quarry does not read is unsupported whatever the n
   t.is(
     png.message,
     'Unsupported document format for "photo.md" (text/markdown; its bytes are image/png): ' +
-      'expected txt, md, html, pdf, docx, xlsx, ods, pptx, odt, csv, json or eml',
+      'expected txt, md, html, pdf, docx, xlsx, ods, pptx, odt, rtf, csv, json or eml',
   );
   const zip = await t.throwsAsync(identifyFormat(await readFixture('corrupt.docx'), 'notes.txt'), {
     instanceOf: UnsupportedFormatError,
@@ -69,10 +69,13 @@ test('text that happens to open like a signature is read as the text its name sa
     );
     t.is((await identifyFormat(bytes, 'abstract.md')).format, 'md', text);
   }
-  // An RTF is text too, but its markup is not: still refused under a text name.
-  const rtf = await t.throwsAsync(
-    identifyFormat(Buffer.from('{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}} Hello}'), 'letter.txt'),
-    { instanceOf: UnsupportedFormatError },
-  );
-  t.is(rtf.detectedType, 'application/rtf');
+});
+
+test('an rtf is read as rtf by its signature, its extension or either media type', async (t) => {
+  const rtf = Buffer.from('{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}} Hello}');
+  // Its markup is text too, but not the document's: under a text name it is still RTF.
+  t.deepEqual(await identifyFormat(rtf, 'letter.txt', 'text/plain'), { format: 'rtf', mediaType: 'application/rtf' });
+  t.deepEqual(await identifyFormat(rtf, 'letter.rtf'), { format: 'rtf', mediaType: 'application/rtf' });
+  t.deepEqual(await identifyFormat(rtf, 'letter', 'text/rtf'), { format: 'rtf', mediaType: 'text/rtf' });
+  t.deepEqual(await identifyFormat(rtf, 'letter', 'application/rtf'), { format: 'rtf', mediaType: 'application/rtf' });
 });

@@ -260,7 +260,7 @@ test('rejects an unsupported extension as a permanent unsupported-format error',
   t.is(
     error.message,
     'Unsupported document format for "image.png" (image/png; its bytes are image/png): ' +
-      'expected txt, md, html, pdf, docx, xlsx, ods, pptx, odt, csv, json or eml',
+      'expected txt, md, html, pdf, docx, xlsx, ods, pptx, odt, rtf, csv, json or eml',
   );
 });
 

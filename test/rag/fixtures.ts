@@ -116,6 +116,13 @@ export const formatFixtures: readonly FormatFixture[] = [
     phrase: 'This is the last paragraph with diacritical signs: éè',
   },
   {
+    format: 'rtf',
+    filename: 'testRTFVarious.rtf',
+    mimeType: 'application/rtf',
+    query: 'numbered list footnote',
+    phrase: 'Here is a numbered list:',
+  },
+  {
     format: 'eml',
     filename: 'budget.eml',
     mimeType: 'message/rfc822',
@@ -134,6 +141,7 @@ export interface FailingFixture {
 export const failingFixtures: readonly FailingFixture[] = [
   { filename: 'corrupt.pdf', code: 'corrupt_document' },
   { filename: 'corrupt.docx', code: 'corrupt_document' },
+  { filename: 'testRTF-truncated.rtf', code: 'corrupt_document' },
   { filename: 'image.png', code: 'unsupported_format' },
   { filename: 'blank.txt', code: 'empty_document' },
 ];

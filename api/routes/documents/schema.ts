@@ -64,7 +64,7 @@ const TextDocument = DocumentFields.extend({
 const UploadForm = DocumentFields.extend({
   file: z.string().meta({
     format: 'binary',
-    description: 'The document: txt, md, html, pdf, docx, xlsx, ods, pptx, odt, csv, json or eml',
+    description: 'The document: txt, md, html, pdf, docx, xlsx, ods, pptx, odt, rtf, csv, json or eml',
   }),
   tags: z.string().optional().meta({ description: 'Comma-separated; the field may also be repeated' }),
   title: z.string().optional().meta({ description: 'Defaults to the file name' }),
