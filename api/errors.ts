@@ -105,6 +105,18 @@ export class UnsupportedDocumentFormatError extends ApiError {
   }
 }
 
+/** Thrown when an uploaded text file declares a charset that no decoder here knows. */
+export class UnsupportedCharsetError extends ApiError {
+  constructor(details: { readonly filename: string | null; readonly declaredType: string; readonly charset: string }) {
+    super(
+      415,
+      'unsupported_charset',
+      `The file's declared charset "${details.charset}" is not one Quarry can decode`,
+      details,
+    );
+  }
+}
+
 /** Thrown when a caller has made too many failed attempts; the client should wait retryAfterSeconds. */
 export class TooManyRequestsError extends ApiError {
   constructor(readonly retryAfterSeconds: number) {

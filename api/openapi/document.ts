@@ -21,7 +21,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'Not found, or not in the caller’s tenant (the answer is the same)',
   409: 'Conflicts with the current state',
   413: 'The body is larger than the configured limit',
-  415: 'The body is not JSON (`unsupported_media_type`), or an uploaded file’s bytes are in a format Quarry cannot ingest (`unsupported_format`, with `details.detectedType`)',
+  415: 'The body is not JSON (`unsupported_media_type`), or an uploaded file’s bytes are in a format Quarry cannot ingest (`unsupported_format`, with `details.detectedType`), or a text file declares a charset no decoder knows (`unsupported_charset`)',
   429: 'Too many failed attempts; see Retry-After',
   501: 'This deployment is not configured for the feature (`mail_not_configured`)',
   503: 'A dependency is not available',

@@ -51,6 +51,11 @@ function decoderFor(label: string): InstanceType<typeof TextDecoder> | undefined
   }
 }
 
+/** Whether `label` names an encoding TextDecoder can decode (`windows-1252`, `shift_jis`, `latin1`…). */
+export function knowsCharset(label: string): boolean {
+  return decoderFor(label) !== undefined;
+}
+
 /**
  * UTF-16 written without a byte order mark: in text mostly of Latin script every other byte is
  * NUL, the odd ones in little-endian order, the even ones in big-endian. Binary files have NULs

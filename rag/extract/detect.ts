@@ -72,6 +72,11 @@ const ZIP_PACKAGES: ReadonlySet<DocumentFormat> = new Set(['docx', 'xlsx', 'ods'
 /** The formats read as text, which have no magic number of their own. */
 const TEXT_FORMATS: ReadonlySet<DocumentFormat> = new Set(['txt', 'md', 'html', 'csv', 'json', 'eml']);
 
+/** Whether a format is read as text, and so decoded by the charset its media type declares. */
+export function isTextFormat(format: DocumentFormat): boolean {
+  return TEXT_FORMATS.has(format);
+}
+
 /**
  * What file-type finds at the start of some text files (an XML prolog, a calendar, a
  * subtitle file): under a text format's name such a file is read as that text format.

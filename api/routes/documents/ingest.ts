@@ -14,7 +14,8 @@ import {
 } from '@temporalio/client';
 import type { DocumentSource, DocumentVisibility } from '../../../contract/documents.ts';
 import { DocumentError, UnsupportedFormatError } from '../../../rag/errors.ts';
-import { SNIFF_BYTES, identifyFormat } from '../../../rag/extract/detect.ts';
+import { charsetOf, knowsCharset } from '../../../rag/extract/decode.ts';
+import { SNIFF_BYTES, identifyFormat, isTextFormat } from '../../../rag/extract/detect.ts';
 import { findDocument, findDocumentByContent, type DocumentRow } from '../../../db/queries/documents.ts';
 import type { StagedBlob } from '../../../storage/blob-store.ts';
 import { documentPrefix, originalKey } from '../../../storage/document-keys.ts';
@@ -32,6 +33,7 @@ import {
   BadRequestError,
   ConflictError,
   ServiceUnavailableError,
+  UnsupportedCharsetError,
   UnsupportedDocumentFormatError,
   ValidationError,
 } from '../../errors.ts';
@@ -98,14 +100,17 @@ function fieldsOf(fields: Readonly<Record<string, readonly string[]>>): Record<s
  * Judges an uploaded file by its leading bytes as extraction will (rag/extract/detect.ts): a
  * format Quarry cannot ingest is refused with 415 before anything is stored, and a file is
  * stored with its detected format's media type when the client's names another (a PDF sent as
- * text/plain, or without a type). A file that claims a format its bytes do not hold (a `.pdf`
- * that is not one) is accepted, and fails its ingestion as corrupt, with the reason.
+ * text/plain, or without a type). A text file keeps the charset its type declares, which
+ * extraction decodes it by; one no decoder knows is refused with 415. A file that claims a format
+ * its bytes do not hold (a `.pdf` that is not one) is accepted, and fails its ingestion as
+ * corrupt, with the reason.
  */
 export const uploadIdentifier: FileIdentifier = {
   headBytes: SNIFF_BYTES,
   async identify(head: Uint8Array, declared: DeclaredFile): Promise<string | null> {
+    let identified;
     try {
-      return (await identifyFormat(head, declared.filename ?? '', declared.mimeType ?? undefined)).mediaType;
+      identified = await identifyFormat(head, declared.filename ?? '', declared.mimeType ?? undefined);
     } catch (error) {
       if (error instanceof UnsupportedFormatError) {
         throw new UnsupportedDocumentFormatError(error.message, {
@@ -117,6 +122,11 @@ export const uploadIdentifier: FileIdentifier = {
       if (error instanceof DocumentError) return declared.mimeType;
       throw error;
     }
+    const charset = charsetOf(identified.mediaType);
+    if (isTextFormat(identified.format) && charset !== undefined && !knowsCharset(charset)) {
+      throw new UnsupportedCharsetError({ filename: declared.filename, declaredType: identified.mediaType, charset });
+    }
+    return identified.mediaType;
   },
 };
 

@@ -10,12 +10,17 @@
 // The file's first bytes are held back until `identify` has judged them (what the client says
 // about a file is not trusted): a file it refuses is drained without being stored, and the
 // refusal is the answer.
+//
+// busboy reports a file part's media type without its parameters; the body passes through
+// FilePartType on its way to busboy, which keeps the part's whole Content-Type, so that the
+// charset a text file is declared in reaches its extraction.
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { BlobStore, StagedBlob } from '../../../storage/blob-store.ts';
 import { BadRequestError, PayloadTooLargeError, ValidationError } from '../../errors.ts';
+import { FilePartType } from './part-type.ts';
 
 export interface ReceivedFile {
   readonly blob: StagedBlob;
@@ -52,6 +57,22 @@ const LIMITS = { files: 1, fields: 50, fieldSize: 64 * 1024 };
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 // eslint-disable-next-line no-control-regex -- as above
 const CONTROL_CHARACTERS_ALL = /[\u0000-\u001f\u007f]/g;
+
+/** The most of a declared media type that is kept (a documents.mime_type is shown and served). */
+const MEDIA_TYPE_MAX_LENGTH = 255;
+
+/**
+ * The media type the client declared for its file: the part's whole Content-Type (parameters
+ * such as `charset` kept) when it is the type busboy read, short enough and free of control
+ * characters; else busboy's `type/subtype`; null for none.
+ */
+function declaredType(busboyType: string | undefined, written: string | undefined): string | null {
+  if (!busboyType || CONTROL_CHARACTERS.test(busboyType)) return null;
+  const whole = written?.trim();
+  const sameType = whole?.split(';')[0]?.trim().toLowerCase() === busboyType.toLowerCase();
+  if (whole && sameType && whole.length <= MEDIA_TYPE_MAX_LENGTH && !CONTROL_CHARACTERS.test(whole)) return whole;
+  return busboyType;
+}
 
 /**
  * A file name as the client's file system gave it, kept as far as it can be stored: NFC, and
@@ -127,6 +148,7 @@ export async function receiveUpload(
   } catch (error) {
     throw invalid((error as Error).message);
   }
+  const partType = new FilePartType(request.headers['content-type'], FILE_FIELD);
   const fields: Record<string, string[]> = {};
   let staging: Promise<ReceivedFile & { truncated: boolean; verdict: Verdict | undefined }> | undefined;
   parser.on('field', (name, value) => (fields[name] ??= []).push(value));
@@ -139,7 +161,7 @@ export async function receiveUpload(
     }
     const declared: DeclaredFile = {
       filename: cleanFilename(info.filename),
-      mimeType: info.mimeType && !CONTROL_CHARACTERS.test(info.mimeType) ? info.mimeType : null,
+      mimeType: declaredType(info.mimeType, partType.contentType),
     };
     let verdict: Verdict | undefined;
     const source = options.identifier
@@ -157,7 +179,7 @@ export async function receiveUpload(
   });
 
   try {
-    await pipeline(request, parser);
+    await pipeline(request, partType, parser);
   } catch (error) {
     await staging?.then((file) => file.blob.discard()).catch(() => undefined);
     throw invalid((error as Error).message);
