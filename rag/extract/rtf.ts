@@ -480,10 +480,81 @@ class Interpreter {
   }
 }
 
+const BACKSLASH = 0x5c;
+const CR = 0x0d;
+const LF = 0x0a;
+const isLetter = (byte: number) => (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
+const isParameter = (byte: number) => (byte >= 0x30 && byte <= 0x39) || byte === 0x2d;
+
+/** Whether `\bin` followed by a digit starts at `at`. */
+function isBin(bytes: Uint8Array, at: number): boolean {
+  const digit = bytes[at + 3];
+  return (
+    bytes[at] === 0x62 &&
+    bytes[at + 1] === 0x69 &&
+    bytes[at + 2] === 0x6e &&
+    digit !== undefined &&
+    digit >= 0x30 &&
+    digit <= 0x39
+  );
+}
+
+/**
+ * The bytes without the line breaks RTF ignores. Tokenize copies its text token whole at each
+ * one, so a picture's hex (broken every 128 bytes) cost seconds a megabyte. A break that ends a
+ * control word becomes the space that delimits it, one after a backslash (a \par) is kept, and
+ * so is the data of a \binN.
+ */
+function withoutLineBreaks(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  let length = 0;
+  let inWord = false;
+  for (let index = 0; index < bytes.length; index += 1) {
+    const byte = bytes[index]!;
+    if (byte === CR || byte === LF) {
+      if (inWord) out[length++] = 0x20;
+      inWord = false;
+      continue;
+    }
+    if (inWord && !isLetter(byte) && !isParameter(byte)) inWord = false;
+    out[length++] = byte;
+    if (byte !== BACKSLASH || index + 1 >= bytes.length) continue;
+    const next = bytes[index + 1]!;
+    if (!isLetter(next)) {
+      // A control symbol (\\, \{, \', \<line break>…): its character is copied as it is.
+      out[length++] = next;
+      index += 1;
+      continue;
+    }
+    inWord = true;
+    const bin = isBin(bytes, index + 1)
+      ? /^bin(\d+) ?/.exec(Buffer.from(bytes.subarray(index + 1, index + 25)).toString('latin1'))
+      : null;
+    if (bin) {
+      const end = Math.min(bytes.length, index + 1 + bin[0].length + Number(bin[1]));
+      out.set(bytes.subarray(index + 1, end), length);
+      length += end - index - 1;
+      index = end - 1;
+      inWord = false;
+    }
+  }
+  return out.subarray(0, length);
+}
+
+const SLICE_BYTES = 64 * 1024;
+
+function* slices(bytes: Uint8Array): Generator<Buffer> {
+  for (let start = 0; start < bytes.length; start += SLICE_BYTES) {
+    yield Buffer.from(bytes.buffer, bytes.byteOffset + start, Math.min(SLICE_BYTES, bytes.length - start));
+  }
+}
+
 async function interpret(bytes: Uint8Array, filename: string, limits: ExtractionLimits): Promise<Interpreter> {
   checkBinaryLengths(bytes, filename);
   const interpreter = new Interpreter(filename, limits);
-  const tokens = Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]).pipe(new Tokenize());
+  // Fed in slices, so that backpressure holds the tokens waiting to be read to a slice's worth
+  // (one chunk of a whole file would be turned into all its tokens at once).
+  const tokens = Readable.from(slices(withoutLineBreaks(bytes))).pipe(new Tokenize());
   for await (const token of tokens as AsyncIterable<RtfToken>) interpreter.handle(token);
   interpreter.finish();
   return interpreter;
