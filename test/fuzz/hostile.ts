@@ -159,10 +159,16 @@ export const hostileFile: fc.Arbitrary<{ filename: string; bytes: Buffer; mimeTy
     { filename: '😀 名前.md', bytes: Buffer.from('# Titel\n\nÜbersicht'), mimeType: 'text/markdown' },
     { filename: 'empty.txt', bytes: Buffer.alloc(0), mimeType: 'text/plain' },
     { filename: 'program.exe', bytes: Buffer.from('MZ\x90\x00'), mimeType: 'application/x-msdownload' },
+    { filename: 'various.rtf', bytes: fixture('testRTFVarious.rtf'), mimeType: 'application/rtf' },
+    { filename: 'truncated.rtf', bytes: fixture('testRTF-truncated.rtf'), mimeType: 'text/rtf' },
+    { filename: 'deep.rtf', bytes: Buffer.from(`{\\rtf1 ${deep('{', 'x', '}', 30_000)}}`), mimeType: '' },
+    { filename: 'bin.rtf', bytes: Buffer.from('{\\rtf1{\\pict\\bin99999999999 x}}'), mimeType: '' },
+    { filename: 'klingon.txt', bytes: Buffer.from('Plain words.'), mimeType: 'text/plain; charset=x-klingon' },
+    { filename: 'cp1252.txt', bytes: Buffer.from('caf\xe9', 'latin1'), mimeType: 'text/plain; charset=windows-1252' },
   ),
   fc
     .tuple(
-      fc.constantFrom('txt', 'md', 'html', 'pdf', 'docx', 'csv', 'json', 'eml', 'bin', ''),
+      fc.constantFrom('txt', 'md', 'html', 'pdf', 'docx', 'csv', 'json', 'eml', 'rtf', 'bin', ''),
       fc.uint8Array({ maxLength: 4096 }),
     )
     .map(([extension, bytes]) => ({
