@@ -240,7 +240,7 @@ class Interpreter {
     if (token.type === TEXT && token.data) this.text(token.data);
   }
 
-  /** The paragraphs of the body, and what is left open at the end of the file. */
+  /** Called at the end of the file: unless the document's group was closed, the file is cut short. */
   finish(): void {
     if (!this.ended) {
       const open = this.stack.length;
