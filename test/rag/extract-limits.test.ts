@@ -14,6 +14,7 @@ import {
   manyAttachmentsMail,
   nestedHtml,
   nestedJson,
+  nestedRtf,
   nestedMultipartMail,
   zipBombDocx,
   zipBombPackage,
@@ -45,6 +46,18 @@ test('refuses html nested 100k elements deep as too large', async (t) => {
   t.false(error.retryable);
   t.is(error.limit, 'maxNestingDepth');
   t.is(error.message, 'The html document "deep.html" is too large to process: it nests deeper than 512 levels');
+});
+
+test('refuses rtf nested 100k groups deep as too large, and reads one as deep as the limit allows', async (t) => {
+  const error = await t.throwsAsync(sandbox.extract({ bytes: nestedRtf(100_000), filename: 'deep.rtf' }), {
+    instanceOf: DocumentTooLargeError,
+  });
+  t.is(error.message, 'The rtf document "deep.rtf" is too large to process: it nests deeper than 512 levels');
+  t.is((await sandbox.extract({ bytes: nestedRtf(512), filename: 'deep.rtf' })).text, 'deep text');
+  const over = await t.throwsAsync(sandbox.extract({ bytes: nestedRtf(513), filename: 'deep.rtf' }), {
+    instanceOf: DocumentTooLargeError,
+  });
+  t.is(over.limit, 'maxNestingDepth');
 });
 
 test('extracts html nested as deep as the limit allows', async (t) => {

@@ -10,6 +10,11 @@ export function nestedHtml(depth: number): Buffer {
   return Buffer.from(`<html><body>${'<div>'.repeat(depth)}deep text${'</div>'.repeat(depth)}</body></html>`);
 }
 
+/** An RTF document with groups nested `depth` deep (its own group included) around a word. */
+export function nestedRtf(depth: number): Buffer {
+  return Buffer.from(`{\\rtf1\\ansi ${'{'.repeat(depth - 1)}deep text${'}'.repeat(depth - 1)}}`);
+}
+
 /** Arrays nested `depth` deep around a string. */
 export function nestedJson(depth: number): Buffer {
   return Buffer.from(`${'['.repeat(depth)}"deep"${']'.repeat(depth)}`);
