@@ -166,3 +166,10 @@ test('megabytes of picture hex, broken into lines as writers do, are skipped in 
   // Quadratic before: 6 MB of lines took over a minute; about a second now.
   t.true(elapsed < 15_000, `${Math.round(elapsed)} ms`);
 });
+
+test("takes word's \\upr title from its unicode half, not the ansi one of question marks", async (t) => {
+  const document = await extractFixture('testRTFJapanese.rtf');
+  t.deepEqual(document.metadata, { title: 'ゾルゲと尾崎、淡々と最期', author: 'VMazelVMazel' });
+  t.true(document.text.startsWith('ゾルゲと尾崎、淡々と最期\n古書店で処刑記録見つかる\n1.\tゾルゲの処刑記録、\n'));
+  t.false(document.text.includes('?'));
+});
