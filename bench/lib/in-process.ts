@@ -1,13 +1,15 @@
 // The ingestion pipeline with no orchestration: the same activity functions the worker runs
-// (register → extract → chunk → embed in batches → activate), called one after the other in
-// this process with an activity context of their own (@temporalio/testing's
-// MockActivityEnvironment), against the same PostgreSQL and blob store. No Temporal server, no
-// HTTP, no job events: what a document costs when nothing but its own steps run. The original is
+// (register, then buildDocument for an original of up to INGESTION_ONE_STEP_MAX_BYTES, else
+// extract → chunk → embed in batches → activate), called one after the other in this process
+// with an activity context of their own (@temporalio/testing's MockActivityEnvironment), against
+// the same PostgreSQL and blob store. No Temporal server, no HTTP, no job rows (a one-step build's
+// step events find no job to join): what a document costs when nothing but its own steps run. The original is
 // written to the blob store first, as the API does before it starts a run.
 import { createHash, randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
+import type { Config } from '../../config.ts';
 import { createDocumentActivities, type DocumentActivityDeps } from '../../activities/documents/index.ts';
 import type { Embedder } from '../../rag/embed/embedder.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
@@ -22,7 +24,7 @@ export interface InProcessPipeline {
 }
 
 export function createInProcessPipeline(deps: {
-  readonly config: DocumentActivityDeps['config'];
+  readonly config: DocumentActivityDeps['config'] & Pick<Config, 'INGESTION_ONE_STEP_MAX_BYTES'>;
   readonly pool: DatabasePool;
   readonly blobs: BlobStore;
   readonly embedder: Embedder;
@@ -59,6 +61,9 @@ export function createInProcessPipeline(deps: {
         blobKey,
       };
       await env.run(() => activities.registerDocument({ ...target, upload }));
+      if (bytes.length <= deps.config.INGESTION_ONE_STEP_MAX_BYTES) {
+        return env.run(() => activities.buildDocument(target));
+      }
       await env.run(() => activities.extractDocument(target));
       let counts: VersionCounts = await env.run(() => activities.chunkDocument(target));
       while (counts.embedded < counts.total) counts = await env.run(() => activities.embedChunks(target));

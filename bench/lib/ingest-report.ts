@@ -105,7 +105,7 @@ export function markdownTable(report: IngestReport): string {
     '## P4: end to end against the same pipeline in-process',
     '',
     'The same documents through the API, Temporal and the worker, and through the same activity functions ' +
-      'called one after the other in this process (no Temporal, no HTTP, no job events), at the same ' +
+      'called one after the other in this process (register, then buildDocument for a small original or the steps for a larger one, as the worker does; no Temporal, no HTTP, no job events), at the same ' +
       'concurrency, hash embedder, in the same round; medians of the rounds.',
     '',
     '| Documents | End to end | In-process | Ratio | Target | Ratio per round |',
