@@ -27,6 +27,7 @@ import {
   contextOf,
   createJob,
   createJobEvent,
+  createEmail,
   createMailAccount,
   createTenant,
   createTenantWorld,
@@ -149,6 +150,23 @@ const TABLES: readonly RlsTable[] = [
       sql.fragment`tenant_id = ${b.tenantId}`,
       sql.fragment`visibility = 'private', owner_user_id = ${b.userId}`,
     ],
+  },
+  {
+    name: 'emails',
+    forgeries: (a, b) => [
+      forgedEmail({ accountId: b.mailAccountId, tenantId: b.tenantId, userId: b.userId }),
+      // An email of another user on A's own account, in A's own tenant.
+      forgedEmail({ accountId: a.mailAccountId, tenantId: a.tenantId, userId: b.userId }),
+    ],
+    moves: (_a, b) => [sql.fragment`tenant_id = ${b.tenantId}`, sql.fragment`user_id = ${b.userId}`],
+  },
+  {
+    name: 'email_attachments',
+    forgeries: (a, b) => [
+      forgedEmailAttachment({ emailId: b.emailId, tenantId: b.tenantId, userId: b.userId }),
+      forgedEmailAttachment({ emailId: a.emailId, tenantId: a.tenantId, userId: b.userId }),
+    ],
+    moves: (_a, b) => [sql.fragment`tenant_id = ${b.tenantId}`, sql.fragment`user_id = ${b.userId}`],
   },
   {
     name: 'embedding_models',
@@ -339,6 +357,24 @@ function forgedMailSession(row: { accountId: string; tenantId: string; userId: s
   `;
 }
 
+function forgedEmail(row: { accountId: string; tenantId: string; userId: string }): QuerySqlToken {
+  const gmailId = randomUUID().replaceAll('-', '');
+  return sql.unsafe`
+    INSERT INTO emails (id, tenant_id, user_id, account_id, gmail_message_id, gmail_thread_id, is_read, is_important,
+                        has_attachments, byte_size)
+    VALUES (${randomUUID()}, ${row.tenantId}, ${row.userId}, ${row.accountId}, ${gmailId}, ${gmailId}, false, false,
+            false, 1)
+  `;
+}
+
+function forgedEmailAttachment(row: { emailId: string; tenantId: string; userId: string }): QuerySqlToken {
+  return sql.unsafe`
+    INSERT INTO email_attachments (id, tenant_id, user_id, email_id, ordinal, byte_size, status, skip_reason)
+    VALUES (${randomUUID()}, ${row.tenantId}, ${row.userId}, ${row.emailId}, ${1000 + Math.floor(Math.random() * 1_000_000)},
+            1, 'skipped', 'forged')
+  `;
+}
+
 function forgedJob(tenantId: string | null, userId: string, privateTo: string | null = null): QuerySqlToken {
   const id = randomUUID();
   return sql.unsafe`
@@ -364,6 +400,8 @@ const UNCHANGED_COLUMN: Record<WorldTable, string> = {
   chunks: 'created_at',
   conversations: 'created_at',
   documents: 'created_at',
+  email_attachments: 'created_at',
+  emails: 'created_at',
   embedding_models: 'first_used_at',
   job_events: 'created_at',
   jobs: 'created_at',
@@ -662,17 +700,21 @@ test('a private job and its events are hidden from fellow members and from conte
   t.deepEqual(own, { job: 1, events: 1 });
 });
 
-test("a user's mail accounts, grants and OAuth sessions are hidden from the tenant's owner and admins", async (t) => {
+test("a user's mail accounts, grants, OAuth sessions, emails and their documents are hidden from the tenant's owner and admins", async (t) => {
   const { app, a } = t.context;
   const member = await createUser(app);
   await addMember(app, { tenantId: a.tenantId, userId: member.userId, role: 'member' });
   const admin = await createUser(app);
   await addMember(app, { tenantId: a.tenantId, userId: admin.userId, role: 'admin' });
   const mail = await createMailAccount(app, { tenantId: a.tenantId, userId: member.userId });
+  const email = await createEmail(app, { tenantId: a.tenantId, userId: member.userId }, mail.mailAccountId);
   const rows = {
     mail_accounts: byUuids([mail.mailAccountId]),
     mail_grants: sql.fragment`account_id = ${mail.mailAccountId}`,
     mail_oauth_sessions: byUuids([mail.mailSessionId]),
+    emails: byUuids([email.emailId]),
+    email_attachments: byUuids([email.emailAttachmentId]),
+    documents: byUuids([email.emailDocumentId]),
   } as const;
   const others: readonly { label: string; context: TenantContext }[] = [
     { label: 'the tenant owner', context: contextOf(a) },
@@ -696,8 +738,21 @@ test("a user's mail accounts, grants and OAuth sessions are hidden from the tena
     await countRows(tx, 'mail_accounts', rows.mail_accounts),
     await countRows(tx, 'mail_grants', rows.mail_grants),
     await countRows(tx, 'mail_oauth_sessions', rows.mail_oauth_sessions),
+    await countRows(tx, 'emails', rows.emails),
+    await countRows(tx, 'email_attachments', rows.email_attachments),
+    await countRows(tx, 'documents', rows.documents),
   ]);
-  t.deepEqual(own, [1, 1, 1]);
+  t.deepEqual(own, [1, 1, 1, 1, 1, 1]);
+  // Removing the account takes its emails, their attachments and their documents with it.
+  const after = await withTenant(app, { tenantId: a.tenantId, userId: member.userId }, async (tx) => {
+    await deleteRows(tx, 'mail_accounts', rows.mail_accounts);
+    return [
+      await countRows(tx, 'emails', rows.emails),
+      await countRows(tx, 'email_attachments', rows.email_attachments),
+      await countRows(tx, 'documents', rows.documents),
+    ];
+  });
+  t.deepEqual(after, [0, 0, 0]);
 });
 
 test('a document’s visibility and owner stay as uploaded, even for its owner', async (t) => {

@@ -341,6 +341,51 @@ export async function createMailAccount(
 }
 
 /**
+ * A synced email of the account, as the mailbox workflow leaves it: the email, its private
+ * gmail document (without chunks) and one skipped attachment, under the user's own context.
+ */
+export async function createEmail(
+  pool: DatabasePool,
+  owner: { tenantId: string; userId: string },
+  mailAccountId: string,
+): Promise<{ emailId: string; emailAttachmentId: string; emailDocumentId: string }> {
+  const emailId = randomUUID();
+  const emailAttachmentId = randomUUID();
+  const emailDocumentId = randomUUID();
+  const gmailId = randomBytes(8).toString('hex');
+  await withTenant(pool, owner, async (tx) => {
+    await insertDocument(tx, {
+      id: emailDocumentId,
+      tenantId: owner.tenantId,
+      ownerUserId: owner.userId,
+      visibility: 'private',
+      title: `Fixture mail ${gmailId}`,
+      description: '',
+      tags: [],
+      source: 'gmail',
+      filename: `${gmailId}.eml`,
+      mimeType: 'message/rfc822',
+      byteSize: 10,
+      contentSha256: createHash('sha256').update(gmailId).digest('hex'),
+      blobKey: `fixtures/${emailDocumentId}`,
+    });
+    await tx.query(sql.unsafe`
+      INSERT INTO emails (id, tenant_id, user_id, account_id, gmail_message_id, gmail_thread_id, subject,
+                          is_read, is_important, has_attachments, byte_size, document_id)
+      VALUES (${emailId}, ${owner.tenantId}, ${owner.userId}, ${mailAccountId}, ${gmailId}, ${gmailId},
+              'Fixture mail', false, false, true, 10, ${emailDocumentId})
+    `);
+    await tx.query(sql.unsafe`
+      INSERT INTO email_attachments (id, tenant_id, user_id, email_id, ordinal, filename, mime_type, byte_size,
+                                     status, skip_reason)
+      VALUES (${emailAttachmentId}, ${owner.tenantId}, ${owner.userId}, ${emailId}, 0, 'photo.png', 'image/png', 3,
+              'skipped', 'unsupported_format: image/png')
+    `);
+  });
+  return { emailId, emailAttachmentId, emailDocumentId };
+}
+
+/**
  * One tenant's full set of rows: an owner, a key, a session, a job with an event, audit rows,
  * documents, a conversation with its messages, a logged query.
  */
@@ -371,6 +416,10 @@ export interface TenantWorld extends TenantFixture {
   /** The owner's mail account, with its grant and a live OAuth session. */
   readonly mailAccountId: string;
   readonly mailSessionId: string;
+  /** A synced email of that account, its gmail document and one attachment. */
+  readonly emailId: string;
+  readonly emailAttachmentId: string;
+  readonly emailDocumentId: string;
 }
 
 /** Creates a tenant with a row in every table that holds tenant or user data. */
@@ -397,6 +446,7 @@ export async function createTenantWorld(pool: DatabasePool): Promise<TenantWorld
   const { conversationId, messageIds } = await createConversation(pool, owner);
   const { queryLogId } = await createQueryLogEntry(pool, owner);
   const { mailAccountId, mailSessionId } = await createMailAccount(pool, owner);
+  const { emailId, emailAttachmentId, emailDocumentId } = await createEmail(pool, owner, mailAccountId);
   const { postingCount, chunkId } = await withTenant(pool, owner, (tx) =>
     tx.one(sql.type(z.object({ postingCount: z.number().int(), chunkId: z.uuid() }))`
       SELECT (SELECT count(*)::int FROM lexical_postings WHERE tenant_id = ${owner.tenantId}) AS "postingCount",
@@ -422,6 +472,9 @@ export async function createTenantWorld(pool: DatabasePool): Promise<TenantWorld
     queryLogId,
     mailAccountId,
     mailSessionId,
+    emailId,
+    emailAttachmentId,
+    emailDocumentId,
   };
 }
 
@@ -432,6 +485,8 @@ export const WORLD_TABLES = [
   'chunks',
   'conversations',
   'documents',
+  'email_attachments',
+  'emails',
   'embedding_models',
   'job_events',
   'jobs',
@@ -461,7 +516,9 @@ export function worldRows(world: TenantWorld): Record<WorldTable, { where: Fragm
       count: 2,
     },
     conversations: { where: uuids([world.conversationId]), count: 1 },
-    documents: { where: uuids([world.documentId, world.privateDocumentId]), count: 2 },
+    documents: { where: uuids([world.documentId, world.privateDocumentId, world.emailDocumentId]), count: 3 },
+    email_attachments: { where: uuids([world.emailAttachmentId]), count: 1 },
+    emails: { where: uuids([world.emailId]), count: 1 },
     embedding_models: {
       where: sql.fragment`tenant_id = ${world.tenantId} AND model = ${world.embeddingModel}`,
       count: 1,
