@@ -1,8 +1,7 @@
 // The mailbox behind the Google stand-in: messages with labels, and Gmail's history id, a counter
 // that every change (add, delete, relabel) moves on, with the change recorded in the history, as
-// users.history.list reports it. The mailbox workflow's tests extend the stand-in with
-// messages.list/get, attachments.get and history.list over this model; `expireHistoryBefore`
-// makes a start history id too old (Gmail's 404).
+// users.history.list reports it. The stand-in serves messages.list/get, attachments.get and
+// history.list over this model; `expireHistory` makes a start history id too old (Gmail's 404).
 export interface MailboxMessage {
   readonly id: string;
   readonly threadId: string;
@@ -78,6 +77,30 @@ export class GmailMailbox {
   expireHistory(): void {
     this.oldestHistoryId = this.historyId;
     this.history.length = 0;
+  }
+
+  /** A page of message ids, newest first, as users.messages.list gives them; the token is an offset. */
+  listPage(pageToken: string | undefined, maxResults: number): { ids: MailboxMessage[]; next: string | null } {
+    const all = [...this.messages.values()].sort((a, b) => b.internalDate - a.internalDate || (a.id < b.id ? 1 : -1));
+    const start = pageToken ? Number(pageToken) : 0;
+    const ids = all.slice(start, start + maxResults);
+    return { ids, next: start + maxResults < all.length ? String(start + maxResults) : null };
+  }
+
+  /**
+   * The history records after `startHistoryId`, a page at a time (the token is the last id given),
+   * or null when that id is older than the history kept.
+   */
+  historyPage(
+    startHistoryId: bigint,
+    pageToken: string | undefined,
+    maxResults: number,
+  ): { records: HistoryRecord[]; next: string | null } | null {
+    if (startHistoryId < this.oldestHistoryId) return null;
+    const after = pageToken ? BigInt(pageToken) : startHistoryId;
+    const newer = this.history.filter((record) => record.id > after);
+    const records = newer.slice(0, maxResults);
+    return { records, next: newer.length > maxResults ? records.at(-1)!.id.toString() : null };
   }
 
   /** users.getProfile's answer. */

@@ -6,13 +6,20 @@
 //                                   checked) and refresh_token grants; `failNextToken` on demand
 //   POST /revoke                    a refresh token revokes its grant and its access tokens
 //   GET  /gmail/v1/users/me/profile the mailbox's address, counts and history id
-// Each user's mailbox is a GmailMailbox (gmail-mailbox.ts): the mailbox workflow's tests will
-// add messages.list/get, attachments.get and history.list over it. Tests inspect `requests`.
+//   GET  /gmail/v1/users/me/messages                    messages.list (maxResults, pageToken)
+//   GET  /gmail/v1/users/me/messages/:id                messages.get (format raw, minimal, metadata)
+//   GET  /gmail/v1/users/me/messages/:id/attachments/:a messages.attachments.get
+//   GET  /gmail/v1/users/me/history                     history.list (startHistoryId, pageToken;
+//                                                       404 for a start id older than the history)
+// Each user's mailbox is a GmailMailbox (gmail-mailbox.ts), which a test changes at will. Faults
+// on demand: `failNextGmail` (429 with Retry-After, 403 rateLimitExceeded, 5xx), `failMessage`
+// (a 400 for one message), and `failNextToken` (invalid_grant). Tests inspect `requests`.
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GmailMailbox } from './gmail-mailbox.ts';
+import { simpleParser, type Attachment } from 'mailparser';
+import { GmailMailbox, type HistoryRecord, type MailboxMessage } from './gmail-mailbox.ts';
 
 export interface RecordedGoogleRequest {
   readonly method: string;
@@ -48,6 +55,16 @@ export interface GoogleStandInOptions {
   readonly defaultEmail?: string;
 }
 
+/** A Gmail API answer in place of the real one: a rate limit (429, or 403 with its reason) or an outage. */
+export interface GmailFault {
+  readonly status: number;
+  /** Gmail's reason: rateLimitExceeded, userRateLimitExceeded, backendError… */
+  readonly reason?: string;
+  readonly retryAfterSeconds?: number;
+  /** Only requests whose path matches (all Gmail requests by default). */
+  readonly path?: RegExp;
+}
+
 export interface OAuthFault {
   readonly status: number;
   readonly error: string;
@@ -80,6 +97,9 @@ export class GoogleStandIn {
   private readonly grants = new Map<string, Grant>();
   private readonly accessTokens = new Map<string, { grant: Grant; expiresAt: number }>();
   private readonly tokenFaults: OAuthFault[] = [];
+  private readonly gmailFaults: GmailFault[] = [];
+  /** Message ids whose messages.get answers this status (400: a message Gmail cannot serve). */
+  readonly messageFaults = new Map<string, number>();
   private denyNext = false;
   private nextEmail: string | undefined;
   private readonly defaultEmail: string;
@@ -150,6 +170,16 @@ export class GoogleStandIn {
     fault: OAuthFault = { status: 400, error: 'invalid_grant', description: 'Token has been expired or revoked.' },
   ): void {
     this.tokenFaults.push(fault);
+  }
+
+  /** The next `times` Gmail API requests (matching `fault.path`) fail with this fault. */
+  failNextGmail(fault: GmailFault, times = 1): void {
+    for (let i = 0; i < times; i += 1) this.gmailFaults.push(fault);
+  }
+
+  /** messages.get of this message answers `status` (400 by default) until cleared. */
+  failMessage(id: string, status = 400): void {
+    this.messageFaults.set(id, status);
   }
 
   /** Revokes every grant of the user, as removing the app in their Google account does. */
@@ -312,8 +342,10 @@ export class GoogleStandIn {
         this.json(response, 200, this.tokenEndpoint(params, authorization));
       } else if (route === 'POST /revoke') {
         this.json(response, 200, this.revokeEndpoint(params));
-      } else if (route === 'GET /gmail/v1/users/me/profile') {
-        this.json(response, 200, this.mailboxFor(authorization).profile());
+      } else if (url.pathname.startsWith('/gmail/v1/users/me/')) {
+        const mailbox = this.mailboxFor(authorization);
+        this.injectGmailFault(url.pathname, response);
+        this.json(response, 200, await this.gmail(mailbox, request.method ?? 'GET', url.pathname, params));
       } else {
         throw new HttpError(404, { error: { code: 404, message: `No route ${route}`, status: 'NOT_FOUND' } });
       }
@@ -325,7 +357,118 @@ export class GoogleStandIn {
     this.requests.push({ method: request.method ?? 'GET', path: url.pathname, params, authorization, status });
   }
 
+  private injectGmailFault(path: string, response: ServerResponse): void {
+    const index = this.gmailFaults.findIndex((fault) => !fault.path || fault.path.test(path));
+    if (index < 0) return;
+    const [fault] = this.gmailFaults.splice(index, 1) as [GmailFault];
+    if (fault.retryAfterSeconds !== undefined) response.setHeader('retry-after', String(fault.retryAfterSeconds));
+    const reason = fault.reason ?? (fault.status === 429 ? 'rateLimitExceeded' : 'backendError');
+    throw gmailError(fault.status, reason === 'backendError' ? 'Backend Error' : 'Rate Limit Exceeded', reason);
+  }
+
+  /** The Gmail API routes below /gmail/v1/users/me/. */
+  private async gmail(
+    mailbox: GmailMailbox,
+    method: string,
+    path: string,
+    params: Record<string, string>,
+  ): Promise<unknown> {
+    const rest = path.slice('/gmail/v1/users/me/'.length).split('/');
+    if (method !== 'GET') throw gmailError(405, `No route ${method} ${path}`, 'methodNotAllowed');
+    if (rest.length === 1 && rest[0] === 'profile') return mailbox.profile();
+    if (rest.length === 1 && rest[0] === 'messages') {
+      const max = Math.min(Number(params.maxResults ?? 100), 500);
+      const page = mailbox.listPage(params.pageToken, max);
+      return {
+        ...(page.ids.length ? { messages: page.ids.map(({ id, threadId }) => ({ id, threadId })) } : {}),
+        ...(page.next ? { nextPageToken: page.next } : {}),
+        resultSizeEstimate: page.ids.length,
+      };
+    }
+    if (rest[0] === 'messages' && rest[1]) {
+      const message = mailbox.messages.get(rest[1]);
+      if (!message) throw gmailError(404, 'Requested entity was not found.', 'notFound');
+      const fault = this.messageFaults.get(message.id);
+      if (fault) throw gmailError(fault, 'Invalid message', fault === 400 ? 'failedPrecondition' : 'backendError');
+      if (rest.length === 2) return this.messageResource(mailbox, message, params.format ?? 'full');
+      if (rest.length === 4 && rest[2] === 'attachments') {
+        const attachment = (await attachmentsOf(message))[Number(rest[3]!.replace(/^att/, ''))];
+        if (!attachment) throw gmailError(404, 'Requested entity was not found.', 'notFound');
+        return { attachmentId: rest[3], size: attachment.size, data: attachment.content.toString('base64url') };
+      }
+    }
+    if (rest.length === 1 && rest[0] === 'history') {
+      if (!/^[0-9]+$/.test(params.startHistoryId ?? '')) {
+        throw gmailError(400, 'Invalid startHistoryId', 'invalidArgument');
+      }
+      const max = Math.min(Number(params.maxResults ?? 100), 500);
+      const page = mailbox.historyPage(BigInt(params.startHistoryId!), params.pageToken, max);
+      if (!page) throw gmailError(404, 'Requested entity was not found.', 'notFound');
+      return {
+        ...(page.records.length ? { history: page.records.map(historyResource) } : {}),
+        ...(page.next ? { nextPageToken: page.next } : {}),
+        historyId: mailbox.currentHistoryId.toString(),
+      };
+    }
+    throw gmailError(404, `No route GET ${path}`, 'notFound');
+  }
+
+  private async messageResource(mailbox: GmailMailbox, message: MailboxMessage, format: string): Promise<unknown> {
+    const base = {
+      id: message.id,
+      threadId: message.threadId,
+      labelIds: message.labelIds,
+      historyId: mailbox.currentHistoryId.toString(),
+      internalDate: String(message.internalDate),
+      sizeEstimate: message.raw.length,
+    };
+    if (format === 'raw') return { ...base, raw: message.raw.toString('base64url') };
+    if (format === 'minimal') return base;
+    const attachments = await attachmentsOf(message);
+    return {
+      ...base,
+      payload: {
+        mimeType: 'multipart/mixed',
+        parts: attachments.map((attachment, index) => ({
+          partId: String(index + 1),
+          mimeType: attachment.contentType,
+          filename: attachment.filename ?? '',
+          body: { attachmentId: `att${index}`, size: attachment.size },
+        })),
+      },
+    };
+  }
+
   private json(response: ServerResponse, status: number, body: unknown): void {
     response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
   }
+}
+
+/** A Gmail API error body, as Google's APIs answer one. */
+function gmailError(status: number, message: string, reason: string): HttpError {
+  return new HttpError(status, {
+    error: { code: status, message, errors: [{ message, domain: 'global', reason }], status: statusName(status) },
+  });
+}
+
+function statusName(status: number): string {
+  return (
+    { 400: 'INVALID_ARGUMENT', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED' }[status] ??
+    'INTERNAL'
+  );
+}
+
+/** The attachments of a message, in MIME order (the stand-in's attachment ids are att0, att1…). */
+async function attachmentsOf(message: MailboxMessage): Promise<Attachment[]> {
+  return (await simpleParser(message.raw, { skipHtmlToText: true, skipTextToHtml: true })).attachments;
+}
+
+function historyResource(record: HistoryRecord): Record<string, unknown> {
+  const message = { id: record.change.messageId, threadId: record.change.messageId };
+  const change = record.change;
+  const entry =
+    change.kind === 'labelsAdded' || change.kind === 'labelsRemoved'
+      ? { message, labelIds: change.labelIds }
+      : { message };
+  return { id: record.id.toString(), messages: [message], [change.kind]: [entry] };
 }
