@@ -169,6 +169,14 @@ const ConfigSchema = z.object({
   GMAIL_API_ROOT: z.string().url(),
   // How long a started connection (its state and code verifier) may wait for Google's redirect.
   MAIL_OAUTH_SESSION_TTL_SECONDS: positiveInt,
+  // The mailbox workflow: how long it waits between incremental syncs (a durable timer; a
+  // syncNow signal or POST /v1/mail/accounts/:id/sync starts one sooner), the message ids one
+  // messages.list page asks for, the messages one batch activity fetches and stores, and how
+  // many of a batch's messages it fetches from Gmail at once.
+  MAIL_SYNC_INTERVAL_SECONDS: positiveInt,
+  MAIL_LIST_PAGE_SIZE: z.coerce.number().int().min(1).max(500),
+  MAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(500),
+  MAIL_FETCH_CONCURRENCY: z.coerce.number().int().min(1).max(50),
   // --- end of Gmail connections ---
 });
 
@@ -268,6 +276,10 @@ const defaults = {
   GOOGLE_REVOKE_URL: 'https://oauth2.googleapis.com/revoke',
   GMAIL_API_ROOT: 'https://gmail.googleapis.com/',
   MAIL_OAUTH_SESSION_TTL_SECONDS: 600,
+  MAIL_SYNC_INTERVAL_SECONDS: 300,
+  MAIL_LIST_PAGE_SIZE: 500,
+  MAIL_BATCH_SIZE: 100,
+  MAIL_FETCH_CONCURRENCY: 8,
   // --- end of Gmail connections ---
 } satisfies Partial<Record<keyof Config, unknown>>;
 

@@ -21,6 +21,12 @@ export const FailureType = {
   EMBEDDER_MISMATCH: 'embedder_mismatch',
   /** Thrown when a re-embed job had documents to re-embed and could re-embed none of them. */
   REEMBED_FAILED: 'reembed_failed',
+  /** Thrown when a mailbox step runs on a worker without TOKEN_ENCRYPTION_KEY, so no grant can be opened. */
+  MAIL_NOT_CONFIGURED: 'mail_not_configured',
+  /** Thrown when Google refuses the account's grant (invalid_grant): its user must connect it again. */
+  MAIL_NEEDS_REAUTH: 'mail_needs_reauth',
+  /** Thrown when Gmail no longer has the history an incremental sync starts from (its 404). */
+  MAIL_HISTORY_EXPIRED: 'mail_history_expired',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

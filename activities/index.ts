@@ -7,6 +7,7 @@ import type { Embedder } from '../rag/embed/embedder.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { createDocumentActivities } from './documents/index.ts';
 import { createJobActivities } from './jobs/index.ts';
+import { createMailActivities } from './mail/index.ts';
 import { createMaintenanceActivities } from './maintenance/index.ts';
 
 export interface ActivityDeps {
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createJobActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createDocumentActivities(deps),
+    ...createMailActivities(deps),
   };
 }
 

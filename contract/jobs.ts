@@ -12,7 +12,7 @@ export const TASK_QUEUES = {
   ingestion: 'quarry-ingestion',
 } as const;
 
-export const JOB_KINDS = ['maintenance', 'ingestion', 'document-deletion', 'reembed'] as const;
+export const JOB_KINDS = ['maintenance', 'ingestion', 'document-deletion', 'reembed', 'mailbox'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -30,6 +30,11 @@ export const PLATFORM_TENANT = 'platform';
  */
 export function workflowIdFor(kind: JobKind, tenantId: string | null, subject: string): string {
   return `${kind}:${tenantId ?? PLATFORM_TENANT}:${subject}`;
+}
+
+/** The one mailbox workflow of a mail account: its id never changes across runs and reconnections. */
+export function mailboxWorkflowId(tenantId: string, accountId: string): string {
+  return workflowIdFor('mailbox', tenantId, accountId);
 }
 
 /** What every job activity receives, so that its events land on the right job row. */

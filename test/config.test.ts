@@ -50,6 +50,27 @@ test('mail settings default to Google’s endpoints and take a stand-in’s', (t
   });
 });
 
+test('the mailbox workflow syncs every 5 minutes in batches of 100 by default, within Gmail’s page limit', (t) => {
+  t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash' }), {
+    MAIL_SYNC_INTERVAL_SECONDS: 300,
+    MAIL_LIST_PAGE_SIZE: 500,
+    MAIL_BATCH_SIZE: 100,
+    MAIL_FETCH_CONCURRENCY: 8,
+  });
+  t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash', MAIL_SYNC_INTERVAL_SECONDS: '30', MAIL_BATCH_SIZE: '10' }), {
+    MAIL_SYNC_INTERVAL_SECONDS: 30,
+    MAIL_BATCH_SIZE: 10,
+  });
+  for (const [key, value] of [
+    ['MAIL_SYNC_INTERVAL_SECONDS', '0'],
+    ['MAIL_LIST_PAGE_SIZE', '501'],
+    ['MAIL_BATCH_SIZE', '0'],
+    ['MAIL_FETCH_CONCURRENCY', '51'],
+  ] as const) {
+    t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', [key]: value }), { message: new RegExp(key) }, key);
+  }
+});
+
 test('a Google OAuth client id needs its secret and redirect URI', (t) => {
   t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', GOOGLE_OAUTH_CLIENT_ID: 'id' }), {
     message: /GOOGLE_OAUTH_CLIENT_SECRET: required with GOOGLE_OAUTH_CLIENT_ID[\s\S]*GOOGLE_OAUTH_REDIRECT_URI/,

@@ -74,3 +74,15 @@ export const embeddingStep: ActivityOptions = {
   ...documentStep,
   startToCloseTimeout: '10 minutes',
 };
+
+/**
+ * A step of a mailbox sync (a page of ids or history, a batch of messages). Gmail's rate limits
+ * come back with Retry-After, which overrides the backoff for the next attempt (nextRetryDelay);
+ * outages are retried for a good while. A cancelled mailbox (disconnected) waits for its running
+ * step to stop, so nothing writes after its mail is removed.
+ */
+export const mailStep: ActivityOptions = withHeartbeatTimeout({
+  startToCloseTimeout: '10 minutes',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 30 },
+});

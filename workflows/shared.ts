@@ -1,7 +1,7 @@
 // Definitions shared by the workflows, their activities and the workflow client: the input and
 // result types of each workflow, and its updates and queries, defined here once at module level.
 // Task queues, job kinds and statuses are contract/jobs.ts.
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DocumentSource, DocumentVisibility } from '../contract/documents.ts';
 
 export const MAINTENANCE_SCHEDULE_ID = 'quarry-maintenance';
@@ -160,3 +160,60 @@ export type ReembedResult = Omit<ReembedProgress, 'after'>;
 export function reembedSubject(target: EmbeddingTarget): string {
   return `${target.model}:${target.dimensions}`;
 }
+
+/** The mail account a mailbox job works on, and the context its activities run in (its user's). */
+export interface MailboxRef {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly accountId: string;
+}
+
+/**
+ * Where a mailbox stands, carried across continue-as-new. `full` is a full sync under way: the
+ * messages.list page it goes on from, and the history id read when it began, where incremental
+ * sync starts once it ends. `incremental` holds the history id the next sync starts from.
+ */
+export type MailboxPhase =
+  | {
+      readonly kind: 'full';
+      readonly pageToken: string | null;
+      readonly startHistoryId: string | null;
+      readonly reason: FullSyncReason;
+      /** With reason `history_expired`: the history id Gmail no longer had. */
+      readonly expiredHistoryId: string | null;
+    }
+  | { readonly kind: 'incremental'; readonly historyId: string };
+
+/** Why a full sync runs: the account's first, or Gmail's history no longer reaching back far enough. */
+export type FullSyncReason = 'first' | 'history_expired';
+
+export interface MailboxInput {
+  readonly mailbox: MailboxRef;
+  readonly requestedBy: string | null;
+  /** Seconds between incremental syncs (MAIL_SYNC_INTERVAL_SECONDS when the API started it). */
+  readonly syncIntervalSeconds: number;
+  /** Set by continue-as-new: where the previous run stopped. */
+  readonly phase?: MailboxPhase;
+  /** Set by continue-as-new: a sync was asked for while the previous run handed over. */
+  readonly syncRequested?: boolean;
+}
+
+export interface MailboxResult {
+  readonly disconnected: boolean;
+  readonly kept: boolean;
+}
+
+export interface DisconnectRequest {
+  /** Keep the synced mail and its documents (the account stays, as `disconnected`). */
+  readonly keep: boolean;
+}
+
+/** Sync now instead of at the next timer. */
+export const syncNowSignal = defineSignal('syncNow');
+/** The account was connected again (a new grant): a sync waiting for re-auth goes on. */
+export const mailboxConnectedSignal = defineSignal('mailboxConnected');
+/** The account is being disconnected: stop, remove (or keep) its mail, and end. */
+export const disconnectMailboxSignal = defineSignal<[DisconnectRequest]>('disconnectMailbox');
+
+/** What the mailbox workflow is doing now. */
+export const mailboxPhaseQuery = defineQuery<MailboxPhase>('mailboxPhase');

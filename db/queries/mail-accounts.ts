@@ -130,3 +130,32 @@ export async function deleteMailAccount(tx: TenantConnection, id: string): Promi
   const result = await tx.query(sql.unsafe`DELETE FROM mail_accounts WHERE id = ${id}`);
   return result.rowCount > 0;
 }
+
+/** A sync of the account began: it shows as syncing, without a reason. */
+export async function markMailAccountSyncing(tx: TenantConnection, id: string): Promise<boolean> {
+  const result = await tx.query(sql.unsafe`
+    UPDATE mail_accounts SET status = 'syncing', status_reason = NULL, updated_at = now()
+    WHERE id = ${id} AND status <> 'disconnected'
+  `);
+  return result.rowCount > 0;
+}
+
+/**
+ * A sync of the account ended: the history id the next one starts from, when it ended, and what
+ * the account now holds; it shows as idle.
+ */
+export function markMailAccountSynced(
+  tx: TenantConnection,
+  id: string,
+  historyId: string,
+): Promise<MailAccountRow | null> {
+  return tx.maybeOne(sql.type(MailAccountRow)`
+    UPDATE mail_accounts
+    SET status = 'idle', status_reason = NULL, history_id = ${historyId}, last_synced_at = now(), updated_at = now(),
+        message_count = (SELECT count(*) FROM emails WHERE account_id = ${id}),
+        attachment_count = (SELECT count(*) FROM email_attachments a JOIN emails e ON e.id = a.email_id
+                            WHERE e.account_id = ${id})
+    WHERE id = ${id} AND status <> 'disconnected'
+    RETURNING ${columns}
+  `);
+}

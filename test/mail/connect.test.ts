@@ -8,43 +8,32 @@ import { z } from 'zod';
 import { withTenant } from '../../db/with-tenant.ts';
 import { GMAIL_READONLY_SCOPE } from '../../mail/google.ts';
 import { createTokenCipher, sealContext } from '../../mail/token-cipher.ts';
-import { addMember, call, startApi, tenantOwner, type Account, type ApiHarness } from '../api/harness.ts';
-import { GoogleStandIn, s256 } from '../stubs/google-server.ts';
+import { addMember, call, startApi, tenantOwner, type ApiHarness } from '../api/harness.ts';
+import { s256 } from '../stubs/google-server.ts';
+import {
+  as,
+  connect as connectWith,
+  followRedirect as callback,
+  REDIRECT_URI,
+  startMail,
+  waitForSync,
+  type MailHarness,
+  type Owner,
+} from './harness.ts';
 
-interface Context {
-  readonly api: ApiHarness;
-  readonly google: GoogleStandIn;
-}
-
+type Context = MailHarness;
 const test = anyTest as TestFn<Context>;
-const REDIRECT_URI = 'https://quarry.test/v1/mail/oauth/callback';
 
 test.before(async (t) => {
-  const google = new GoogleStandIn();
-  await google.start();
-  const api = await startApi(google.settings(REDIRECT_URI));
-  t.context = { api, google };
+  t.context = await startMail();
 });
 
 test.after.always(async (t) => {
-  await t.context.api?.close();
-  await t.context.google?.stop();
+  await t.context.close();
 });
 
-type Owner = Account & { tenantId: string };
-const as = (owner: Owner) => ({ token: owner.token, tenantId: owner.tenantId });
-
-/** Follows Google's redirect (an absolute URL at REDIRECT_URI) to the API's callback. */
-function callback(api: ApiHarness, redirect: string) {
-  return call(api, 'GET', `/v1/mail/oauth/callback${new URL(redirect).search}`);
-}
-
-async function connect(t: { context: Context }, owner: Owner, email: string, body: object = {}, deny = false) {
-  const { api, google } = t.context;
-  const started = await call(api, 'POST', '/v1/mail/accounts', { ...as(owner), body });
-  if (started.status !== 201) throw new Error(`connect failed: ${JSON.stringify(started.body)}`);
-  const redirect = google.authorize(started.body.authorizationUrl, { email, deny });
-  return { started, redirect, done: await callback(api, redirect) };
+function connect(t: { context: Context }, owner: Owner, email: string, body: object = {}, deny = false) {
+  return connectWith(t.context, owner, email, body, deny);
 }
 
 const Count = z.object({ count: z.number().int() });
@@ -101,6 +90,8 @@ test('connects a mailbox with PKCE S256 and stores the grant sealed, never answe
   );
   t.false(stored.refresh.includes(Buffer.from(grant?.refreshToken ?? '')));
 
+  // The mailbox workflow's first (empty) sync, then the account stands still.
+  await waitForSync(api, owner, done.body.id);
   const listed = await call(api, 'GET', '/v1/mail/accounts', as(owner));
   const shown = await call(api, 'GET', `/v1/mail/accounts/${done.body.id}`, as(owner));
   t.deepEqual(listed.body.accounts, [shown.body]);

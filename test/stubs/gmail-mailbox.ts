@@ -28,6 +28,8 @@ export interface HistoryRecord {
 export class GmailMailbox {
   readonly messages = new Map<string, MailboxMessage>();
   readonly history: HistoryRecord[] = [];
+  /** Message ids whose messages.get answers this status (400: a message Gmail cannot serve). */
+  readonly messageFaults = new Map<string, number>();
   /** History ids before this one are gone: a history.list from them answers 404. */
   oldestHistoryId = 1n;
   private historyId = 1000n;
@@ -71,6 +73,11 @@ export class GmailMailbox {
     message.labelIds = [...message.labelIds.filter((label) => !removed.includes(label)), ...added];
     if (added.length) this.record({ kind: 'labelsAdded', messageId: id, labelIds: added });
     if (removed.length) this.record({ kind: 'labelsRemoved', messageId: id, labelIds: removed });
+  }
+
+  /** messages.get of this message answers `status` (400 by default) from now on. */
+  failMessage(id: string, status = 400): void {
+    this.messageFaults.set(id, status);
   }
 
   /** Forgets the history before the current id, as Gmail does after about a week. */

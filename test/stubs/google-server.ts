@@ -12,8 +12,8 @@
 //   GET  /gmail/v1/users/me/history                     history.list (startHistoryId, pageToken;
 //                                                       404 for a start id older than the history)
 // Each user's mailbox is a GmailMailbox (gmail-mailbox.ts), which a test changes at will. Faults
-// on demand: `failNextGmail` (429 with Retry-After, 403 rateLimitExceeded, 5xx), `failMessage`
-// (a 400 for one message), and `failNextToken` (invalid_grant). Tests inspect `requests`.
+// on demand: `failNextGmail` (429 with Retry-After, 403 rateLimitExceeded, 5xx), a mailbox's
+// `failMessage` (a 400 for one message), and `failNextToken` (invalid_grant). Tests inspect `requests`.
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -98,8 +98,7 @@ export class GoogleStandIn {
   private readonly accessTokens = new Map<string, { grant: Grant; expiresAt: number }>();
   private readonly tokenFaults: OAuthFault[] = [];
   private readonly gmailFaults: GmailFault[] = [];
-  /** Message ids whose messages.get answers this status (400: a message Gmail cannot serve). */
-  readonly messageFaults = new Map<string, number>();
+
   private denyNext = false;
   private nextEmail: string | undefined;
   private readonly defaultEmail: string;
@@ -175,11 +174,6 @@ export class GoogleStandIn {
   /** The next `times` Gmail API requests (matching `fault.path`) fail with this fault. */
   failNextGmail(fault: GmailFault, times = 1): void {
     for (let i = 0; i < times; i += 1) this.gmailFaults.push(fault);
-  }
-
-  /** messages.get of this message answers `status` (400 by default) until cleared. */
-  failMessage(id: string, status = 400): void {
-    this.messageFaults.set(id, status);
   }
 
   /** Revokes every grant of the user, as removing the app in their Google account does. */
@@ -388,7 +382,7 @@ export class GoogleStandIn {
     if (rest[0] === 'messages' && rest[1]) {
       const message = mailbox.messages.get(rest[1]);
       if (!message) throw gmailError(404, 'Requested entity was not found.', 'notFound');
-      const fault = this.messageFaults.get(message.id);
+      const fault = mailbox.messageFaults.get(message.id);
       if (fault) throw gmailError(fault, 'Invalid message', fault === 400 ? 'failedPrecondition' : 'backendError');
       if (rest.length === 2) return this.messageResource(mailbox, message, params.format ?? 'full');
       if (rest.length === 4 && rest[2] === 'attachments') {

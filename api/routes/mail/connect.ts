@@ -29,6 +29,7 @@ import {
 import { sealContext, type TokenCipher } from '../../../mail/token-cipher.ts';
 import { audit } from '../../audit.ts';
 import type { ApiContext } from '../../context.ts';
+import { toMailbox } from './mailbox.ts';
 import { BadRequestError, ConflictError, NotConfiguredError, ServiceUnavailableError } from '../../errors.ts';
 
 const notConfigured = (missing: string) =>
@@ -154,11 +155,15 @@ export async function completeConnection(ctx: ApiContext, input: CallbackInput):
       actorUserId: owner.userId,
       target: { type: 'mail_account', id: account.id },
     });
-    // The mailbox workflow's part: start (or signal) the account's workflow here.
     return { kind: 'connected' as const, account };
   });
 
-  if (outcome.kind === 'connected') return outcome.account;
+  if (outcome.kind === 'connected') {
+    // The account's mailbox workflow starts (its first full sync), or, reconnected, goes on from
+    // where it stopped (a sync waiting for re-auth resumes from the stored history id).
+    await toMailbox(ctx, owner, outcome.account, { kind: 'connected' });
+    return outcome.account;
+  }
   // Nothing was stored: let the grant Google just made go too.
   await revokeGoogleToken(ctx.services.config.GOOGLE_REVOKE_URL, grant.refreshToken).catch((error: unknown) =>
     ctx.state.log.warn({ err: error }, 'could not revoke an unused mail grant'),

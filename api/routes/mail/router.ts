@@ -24,19 +24,22 @@ import {
   type ApiState,
   type RouteContext,
 } from '../../context.ts';
-import { NotFoundError, ServiceUnavailableError } from '../../errors.ts';
+import { ConflictError, NotFoundError, ServiceUnavailableError } from '../../errors.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { requireTenant } from '../../middleware/require-tenant.ts';
 import { validate } from '../../middleware/validate.ts';
 import { pageBody } from '../../paging.ts';
 import { serialized } from '../../schemas.ts';
+import { mailboxOutcome } from '../../../workflow-client/mail.ts';
 import { completeConnection, mailCipher, startConnection } from './connect.ts';
+import { toMailbox } from './mailbox.ts';
 import {
   ConnectMailAccount,
   DisconnectMailAccount,
   GetMailAccount,
   ListMailAccounts,
   OAuthCallback,
+  SyncMailAccount,
   type MailAccount,
   type MailAccountPage,
   type MailConnection,
@@ -47,7 +50,16 @@ export function createMailRouter(): Router<ApiState, ApiContextExtension> {
   router.post('/accounts', authenticate(), requireTenant(), validate(ConnectMailAccount), connect);
   router.get('/accounts', authenticate(), requireTenant(), validate(ListMailAccounts), list);
   router.get('/accounts/:accountId', authenticate(), requireTenant(), validate(GetMailAccount), get);
-  router.delete('/accounts/:accountId', authenticate(), requireTenant(), validate(DisconnectMailAccount), disconnect);
+  // Each statement in a transaction of its own: the mailbox workflow removes the account's mail
+  // while the request waits for it, and must not meet a lock the request holds.
+  router.delete(
+    '/accounts/:accountId',
+    authenticate(),
+    requireTenant({ transaction: 'statement' }),
+    validate(DisconnectMailAccount),
+    disconnect,
+  );
+  router.post('/accounts/:accountId/sync', authenticate(), requireTenant(), validate(SyncMailAccount), syncNow);
   // No credentials: Google redirects the user's browser here, and the state says whose attempt it is.
   router.get('/oauth/callback', validate(OAuthCallback), callback);
   return router;
@@ -58,6 +70,21 @@ function ownerOf(ctx: ApiContext) {
 }
 
 const notFound = () => new NotFoundError('Mail account not found');
+
+/** How long a disconnect waits for the mailbox workflow to remove the account's mail before answering 202. */
+const DISCONNECT_WAIT_MS = 10_000;
+
+async function syncNow(ctx: RouteContext<typeof SyncMailAccount>) {
+  const { tx } = tenantOf(ctx);
+  const account = await findMailAccount(tx, ctx.state.input.params.accountId);
+  if (!account) throw notFound();
+  if (account.connectedAt === null || account.status === 'disconnected') {
+    throw new ConflictError('mail_account_not_connected', 'The mail account is not connected: connect it first');
+  }
+  await toMailbox(ctx, ownerOf(ctx), account, { kind: 'syncNow' });
+  ctx.status = 202;
+  ctx.body = serialized(account) satisfies MailAccount;
+}
 
 async function connect(ctx: RouteContext<typeof ConnectMailAccount>) {
   const { tx } = tenantOf(ctx);
@@ -115,13 +142,27 @@ async function disconnect(ctx: RouteContext<typeof DisconnectMailAccount>) {
     await deleteMailGrant(tx, accountId);
   }
   await deleteOpenMailOAuthSessions(tx, accountId);
-  if (keep) await setMailAccountStatus(tx, accountId, 'disconnected', 'Disconnected by its user');
-  else await deleteMailAccount(tx, accountId);
+  const stopped = await setMailAccountStatus(tx, accountId, 'disconnected', 'Disconnected by its user');
   await audit(ctx, tx, {
     action: 'mail_account.disconnect',
     tenantId: null,
     target: { type: 'mail_account', id: accountId },
     details: { keep, revoked: grant !== null },
   });
-  ctx.status = 204;
+  if (account.connectedAt === null) {
+    // Never connected: no workflow ever ran for it, and it holds no mail.
+    if (!keep) await deleteMailAccount(tx, accountId);
+    ctx.status = 204;
+    return;
+  }
+  // The mailbox workflow stops, removes the account's mail (its job data) unless `keep`, and ends.
+  const owner = ownerOf(ctx);
+  await toMailbox(ctx, owner, account, { kind: 'disconnect', request: { keep } });
+  const outcome = await mailboxOutcome(ctx.services.temporal, { ...owner, accountId }, DISCONNECT_WAIT_MS);
+  if (outcome) {
+    ctx.status = 204;
+    return;
+  }
+  ctx.status = 202;
+  ctx.body = serialized(stopped ?? account) satisfies MailAccount;
 }

@@ -83,9 +83,11 @@ export const GetMailAccount = {
 export const DisconnectMailAccount = {
   summary: 'Disconnect a mail account',
   description:
-    'Revokes the grant at Google and removes it. With keep=false (the default) the account is removed with ' +
-    'everything synced from it; with keep=true it stays, `disconnected`, with its mail, and can be ' +
-    'connected again. Answers 503 `google_unavailable` and changes nothing when Google cannot be reached.',
+    'Revokes the grant at Google and removes it, and stops the account’s mailbox workflow. With keep=false ' +
+    '(the default) the workflow removes the account with everything synced from it (emails, attachments, ' +
+    'their documents, chunks, vectors and blobs); with keep=true the account stays, `disconnected`, with its ' +
+    'mail, and can be connected again. Answers 204 once that is done, 202 while the workflow is still at it. ' +
+    'Answers 503 `google_unavailable` and changes nothing when Google cannot be reached.',
   params: AccountParams,
   query: z.object({
     keep: z
@@ -94,6 +96,23 @@ export const DisconnectMailAccount = {
       .transform((value) => value === 'true')
       .meta({ description: 'Keep the account and its mail (default false: delete them)' }),
   }),
-  responses: { 204: { description: 'The account is disconnected' } },
+  responses: {
+    204: { description: 'The account is disconnected, and its mail removed (or kept)' },
+    202: {
+      description: 'The account is disconnected; its mailbox workflow is still removing its mail',
+      schema: MailAccount,
+    },
+  },
   errors: [404, 503],
+} satisfies Contract;
+
+export const SyncMailAccount = {
+  summary: 'Sync a mail account now',
+  description:
+    'Signals the account’s mailbox workflow to sync now instead of at its next timer (starting the workflow ' +
+    'if it is not running). A sync under way finishes first, and the one asked for follows. An account that ' +
+    'is disconnected or not yet connected is 409 `mail_account_not_connected`.',
+  params: AccountParams,
+  responses: { 202: { description: 'The sync is asked for; the account as it stands', schema: MailAccount } },
+  errors: [404, 409, 503],
 } satisfies Contract;
