@@ -177,6 +177,9 @@ const ConfigSchema = z.object({
   MAIL_LIST_PAGE_SIZE: z.coerce.number().int().min(1).max(500),
   MAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(500),
   MAIL_FETCH_CONCURRENCY: z.coerce.number().int().min(1).max(50),
+  // Steps (activities) one run of a mailbox workflow schedules before it continues as new, so
+  // that its history stays far below Temporal's limits (some six events a step).
+  MAIL_STEPS_PER_RUN: z.coerce.number().int().min(4).max(1500),
   // --- end of Gmail connections ---
 });
 
@@ -280,6 +283,7 @@ const defaults = {
   MAIL_LIST_PAGE_SIZE: 500,
   MAIL_BATCH_SIZE: 100,
   MAIL_FETCH_CONCURRENCY: 8,
+  MAIL_STEPS_PER_RUN: 500,
   // --- end of Gmail connections ---
 } satisfies Partial<Record<keyof Config, unknown>>;
 

@@ -33,6 +33,8 @@ CREATE TABLE emails (
   received_at       timestamptz,
   byte_size         integer NOT NULL CHECK (byte_size >= 0),
   document_id       uuid REFERENCES documents (id) ON DELETE SET NULL,
+  -- When a sync last found the message at Gmail: a full sync removes what it did not find.
+  last_seen_at      timestamptz NOT NULL DEFAULT now(),
   created_at        timestamptz NOT NULL DEFAULT now(),
   updated_at        timestamptz NOT NULL DEFAULT now(),
   UNIQUE (account_id, gmail_message_id),

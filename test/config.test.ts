@@ -56,6 +56,7 @@ test('the mailbox workflow syncs every 5 minutes in batches of 100 by default, w
     MAIL_LIST_PAGE_SIZE: 500,
     MAIL_BATCH_SIZE: 100,
     MAIL_FETCH_CONCURRENCY: 8,
+    MAIL_STEPS_PER_RUN: 500,
   });
   t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash', MAIL_SYNC_INTERVAL_SECONDS: '30', MAIL_BATCH_SIZE: '10' }), {
     MAIL_SYNC_INTERVAL_SECONDS: 30,
@@ -66,6 +67,7 @@ test('the mailbox workflow syncs every 5 minutes in batches of 100 by default, w
     ['MAIL_LIST_PAGE_SIZE', '501'],
     ['MAIL_BATCH_SIZE', '0'],
     ['MAIL_FETCH_CONCURRENCY', '51'],
+    ['MAIL_STEPS_PER_RUN', '3'],
   ] as const) {
     t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', [key]: value }), { message: new RegExp(key) }, key);
   }

@@ -29,6 +29,7 @@ export interface MailboxStart {
   /** The history id the account has stored (where a new run goes on from), if any. */
   readonly historyId: string | null;
   readonly syncIntervalSeconds: number;
+  readonly stepsPerRun: number;
 }
 
 function attributes(mailbox: MailboxRef): SearchAttributePair[] {
@@ -51,6 +52,7 @@ export async function signalMailbox(
     mailbox: start.mailbox,
     requestedBy: start.requestedBy,
     syncIntervalSeconds: start.syncIntervalSeconds,
+    stepsPerRun: start.stepsPerRun,
     ...(start.historyId ? { phase: { kind: 'incremental', historyId: start.historyId } } : {}),
   };
   const common = {

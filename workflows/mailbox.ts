@@ -38,7 +38,7 @@ import {
 const mail = proxyActivities<Activities>(mailStep);
 
 /** Activities one run schedules before it continues as new (some six history events each). */
-const STEPS_PER_RUN = 500;
+const DEFAULT_STEPS_PER_RUN = 500;
 
 /** The type of the ApplicationFailure at the root of an activity's failure, if it is one. */
 function failureTypeOf(error: unknown): string | null {
@@ -53,6 +53,7 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
     kind: 'full',
     pageToken: null,
     startHistoryId: null,
+    startedAt: null,
     reason: 'first',
     expiredHistoryId: null,
   };
@@ -85,7 +86,8 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
   const outcome = await runJob(spec, async (job) => {
     const step = { job, mailbox };
     let steps = 0;
-    const handOver = () => steps >= STEPS_PER_RUN || workflowInfo().continueAsNewSuggested;
+    const stepsPerRun = input.stepsPerRun ?? DEFAULT_STEPS_PER_RUN;
+    const handOver = () => steps >= stepsPerRun || workflowInfo().continueAsNewSuggested;
 
     const storeAll = async (batches: readonly (readonly string[])[]) => {
       for (const ids of batches) {
@@ -99,12 +101,12 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
       if (phase.kind === 'full') {
         let full = phase;
         if (full.startHistoryId === null) {
-          const startHistoryId = await mail.beginFullSync({
+          const begun = await mail.beginFullSync({
             ...step,
             reason: full.reason,
             expiredHistoryId: full.expiredHistoryId,
           });
-          phase = full = { ...full, startHistoryId };
+          phase = full = { ...full, startHistoryId: begun.historyId, startedAt: begun.startedAt };
         } else {
           await mail.beginIncrementalSync(step);
         }
@@ -117,7 +119,7 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
           if (handOver()) return 'handover';
         }
         const historyId = full.startHistoryId as string;
-        await mail.finishSync({ ...step, historyId });
+        await mail.finishSync({ ...step, historyId, fullSyncStartedAt: full.startedAt });
         phase = { kind: 'incremental', historyId };
         return 'done';
       }
@@ -152,6 +154,7 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
             kind: 'full',
             pageToken: null,
             startHistoryId: null,
+            startedAt: null,
             reason: 'history_expired',
             expiredHistoryId: phase.historyId,
           };

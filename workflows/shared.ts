@@ -178,6 +178,8 @@ export type MailboxPhase =
       readonly kind: 'full';
       readonly pageToken: string | null;
       readonly startHistoryId: string | null;
+      /** When it began (the database's time): emails it does not find were last seen before. */
+      readonly startedAt: string | null;
       readonly reason: FullSyncReason;
       /** With reason `history_expired`: the history id Gmail no longer had. */
       readonly expiredHistoryId: string | null;
@@ -192,6 +194,8 @@ export interface MailboxInput {
   readonly requestedBy: string | null;
   /** Seconds between incremental syncs (MAIL_SYNC_INTERVAL_SECONDS when the API started it). */
   readonly syncIntervalSeconds: number;
+  /** Steps one run schedules before it continues as new (MAIL_STEPS_PER_RUN; 500 when absent). */
+  readonly stepsPerRun?: number;
   /** Set by continue-as-new: where the previous run stopped. */
   readonly phase?: MailboxPhase;
   /** Set by continue-as-new: a sync was asked for while the previous run handed over. */

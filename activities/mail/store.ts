@@ -22,7 +22,7 @@ import { withTenant } from '../../db/with-tenant.ts';
 import { GmailRequestError, type RawMessage } from '../../mail/gmail.ts';
 import { chunkDocument, indexedText, type Chunk } from '../../rag/chunk.ts';
 import type { Embedder } from '../../rag/embed/embedder.ts';
-import { DocumentError } from '../../rag/errors.ts';
+import { DocumentError, RagError } from '../../rag/errors.ts';
 import { detectFormat, extractFormat, type ExtractedDocument } from '../../rag/extract/index.ts';
 import {
   ExtractionSandbox,
@@ -134,25 +134,18 @@ export function createStoreActivities(deps: StoreDeps) {
 
   async function prepare(message: RawMessage, signal: AbortSignal): Promise<Prepared> {
     const mail = await simpleParser(message.raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
-    let extracted: ExtractedDocument | null = null;
-    let extractionError: string | null = null;
     try {
-      extracted = await extract(message, mail, signal);
+      const extracted = await extract(message, mail, signal);
+      const chunks = await chunkDocument(
+        { ...extracted, title: mail.subject ?? '(no subject)' },
+        { chunkSize: config.CHUNK_SIZE, chunkOverlap: config.CHUNK_OVERLAP, maxChunks: config.MAX_CHUNKS_PER_DOCUMENT },
+      );
+      return { message, mail, extracted, extractionError: null, chunks };
     } catch (error) {
-      if (!(error instanceof DocumentError)) throw error;
-      extractionError = `${error.code}: ${error.message}`;
+      // A mail that cannot be read (corrupt, too large…) is stored, but not searchable.
+      if (!(error instanceof RagError) || error.retryable) throw error;
+      return { message, mail, extracted: null, extractionError: `${error.code}: ${error.message}`, chunks: [] };
     }
-    const chunks = extracted
-      ? await chunkDocument(
-          { ...extracted, title: mail.subject ?? '(no subject)' },
-          {
-            chunkSize: config.CHUNK_SIZE,
-            chunkOverlap: config.CHUNK_OVERLAP,
-            maxChunks: config.MAX_CHUNKS_PER_DOCUMENT,
-          },
-        )
-      : [];
-    return { message, mail, extracted, extractionError, chunks };
   }
 
   async function embedAll(chunks: readonly Chunk[], signal: AbortSignal): Promise<number[][]> {

@@ -2,8 +2,9 @@
 // stands, a page of message ids, a page of history (deletions and label changes applied here, the
 // added messages handed back by id for store.ts), the end of a sync, a failed sync, and removing
 // the account's mail when it is disconnected. Each passes ids and page tokens only.
-import type { DatabasePool } from 'slonik';
-import { changeEmailLabels, deleteEmails } from '../../db/queries/emails.ts';
+import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { changeEmailLabels, deleteEmails, deleteEmailsUnseenSince } from '../../db/queries/emails.ts';
 import { insertJobEvent } from '../../db/queries/job-records.ts';
 import {
   deleteMailAccount,
@@ -11,7 +12,7 @@ import {
   markMailAccountSyncing,
   setMailAccountStatus,
 } from '../../db/queries/mail-accounts.ts';
-import { withTenant } from '../../db/with-tenant.ts';
+import { withTenant, type TenantConnection } from '../../db/with-tenant.ts';
 import type { GmailMailboxClient } from '../../mail/gmail.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { documentPrefix } from '../../storage/document-keys.ts';
@@ -42,6 +43,13 @@ export interface HistoryStepResult {
   readonly historyId: string;
 }
 
+const Now = z.object({ now: z.string() });
+
+/** The transaction's time (now()), as an ISO string with microseconds. */
+function transactionTime(tx: TenantConnection): Promise<string> {
+  return tx.oneFirst(sql.type(Now)`SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS now`);
+}
+
 export function createSyncActivities(deps: SyncDeps) {
   const { pool, blobs, config, clientFor } = deps;
   const batches = (ids: readonly string[]): IdBatches => {
@@ -52,8 +60,16 @@ export function createSyncActivities(deps: SyncDeps) {
     return out;
   };
 
-  async function removeMail(mailbox: MailboxRef, gmailIds: readonly string[] | 'all'): Promise<number> {
-    const documents = await withTenant(pool, mailScope(mailbox), (tx) => deleteEmails(tx, mailbox.accountId, gmailIds));
+  /** Removes emails (with their documents, by the trigger) and then their documents' blobs. */
+  async function removeMail(
+    mailbox: MailboxRef,
+    which: readonly string[] | 'all' | { unseenSince: string },
+  ): Promise<number> {
+    const documents = await withTenant(pool, mailScope(mailbox), (tx) =>
+      Array.isArray(which) || which === 'all'
+        ? deleteEmails(tx, mailbox.accountId, which as readonly string[] | 'all')
+        : deleteEmailsUnseenSince(tx, mailbox.accountId, (which as { unseenSince: string }).unseenSince),
+    );
     for (const documentId of documents) await blobs.deletePrefix(documentPrefix(mailbox.tenantId, documentId));
     return documents.length;
   }
@@ -61,16 +77,17 @@ export function createSyncActivities(deps: SyncDeps) {
   return {
     /**
      * A full sync begins: the account shows as syncing, and the mailbox's history id now is where
-     * incremental sync will start once every message is stored. A full sync that follows an
+     * incremental sync will start once every message is stored; the database's time now is what
+     * an email this full sync does not find was last seen before. A full sync that follows an
      * expired history is recorded as an event of the job.
      */
     async beginFullSync(
       input: MailStep & { reason: FullSyncReason; expiredHistoryId?: string | null },
-    ): Promise<string> {
+    ): Promise<{ historyId: string; startedAt: string }> {
       const { mailbox } = input;
       const client = await clientFor(mailbox);
       const profile = await fromGmail(pool, mailbox, () => client.profile());
-      await withTenant(pool, mailScope(mailbox), async (tx) => {
+      const startedAt = await withTenant(pool, mailScope(mailbox), async (tx) => {
         await markMailAccountSyncing(tx, mailbox.accountId);
         if (input.reason === 'history_expired') {
           await insertJobEvent(tx, input.job, {
@@ -84,8 +101,9 @@ export function createSyncActivities(deps: SyncDeps) {
             },
           });
         }
+        return transactionTime(tx);
       });
-      return profile.historyId;
+      return { historyId: profile.historyId, startedAt };
     },
 
     /** An incremental sync begins: the account shows as syncing. */
@@ -129,9 +147,17 @@ export function createSyncActivities(deps: SyncDeps) {
       };
     },
 
-    /** A sync ended: the account is idle, with the history id the next sync starts from. */
-    async finishSync({ mailbox, historyId }: MailStep & { historyId: string }): Promise<void> {
-      await withTenant(pool, mailScope(mailbox), (tx) => markMailAccountSynced(tx, mailbox.accountId, historyId));
+    /**
+     * A sync ended: the account is idle, with the history id the next sync starts from. After a
+     * full sync (`fullSyncStartedAt`), the emails it did not find at Gmail are removed.
+     */
+    async finishSync(
+      input: MailStep & { historyId: string; fullSyncStartedAt?: string | null },
+    ): Promise<{ removed: number }> {
+      const { mailbox } = input;
+      const removed = input.fullSyncStartedAt ? await removeMail(mailbox, { unseenSince: input.fullSyncStartedAt }) : 0;
+      await withTenant(pool, mailScope(mailbox), (tx) => markMailAccountSynced(tx, mailbox.accountId, input.historyId));
+      return { removed };
     },
 
     /** A sync failed for a reason no retry mended: the account shows the error until the next sync. */

@@ -68,7 +68,7 @@ export async function upsertEmail(
             ${iso(email.sentAt)}, ${iso(email.receivedAt)}, ${email.byteSize}, ${email.documentId})
     ON CONFLICT (account_id, gmail_message_id) DO UPDATE
     SET labels = EXCLUDED.labels, is_read = EXCLUDED.is_read, is_important = EXCLUDED.is_important,
-        document_id = COALESCE(emails.document_id, EXCLUDED.document_id), updated_at = now()
+        document_id = COALESCE(emails.document_id, EXCLUDED.document_id), last_seen_at = now(), updated_at = now()
     RETURNING id
   `);
   if (attachments.length > 0) {
@@ -120,7 +120,7 @@ export async function setEmailLabels(
   const { isRead, isImportant } = flagsOf(labels);
   const result = await tx.query(sql.unsafe`
     UPDATE emails SET labels = ${sql.array([...labels], 'text')}, is_read = ${isRead}, is_important = ${isImportant},
-                      updated_at = now()
+                      last_seen_at = now(), updated_at = now()
     WHERE account_id = ${accountId} AND gmail_message_id = ${gmailId}
   `);
   return result.rowCount > 0;
@@ -146,6 +146,22 @@ export async function changeEmailLabels(
       FROM emails WHERE account_id = ${accountId} AND gmail_message_id = ${change.messageId}
     ) n
     WHERE e.id = n.id
+  `);
+}
+
+/**
+ * Removes the account's emails that no sync has found at Gmail since `since` (what a full sync
+ * did not list: deleted while the history could not tell); answers their documents.
+ */
+export function deleteEmailsUnseenSince(
+  tx: TenantConnection,
+  accountId: string,
+  since: string,
+): Promise<readonly string[]> {
+  return tx.anyFirst(sql.type(z.object({ documentId: z.uuid() }))`
+    WITH gone AS (DELETE FROM emails WHERE account_id = ${accountId} AND last_seen_at < ${since}::timestamptz
+                  RETURNING document_id)
+    SELECT document_id AS "documentId" FROM gone WHERE document_id IS NOT NULL
   `);
 }
 

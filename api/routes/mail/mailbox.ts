@@ -20,6 +20,7 @@ export function toMailbox(
       requestedBy: owner.userId,
       historyId: account.historyId,
       syncIntervalSeconds: config.MAIL_SYNC_INTERVAL_SECONDS,
+      stepsPerRun: config.MAIL_STEPS_PER_RUN,
     },
     request,
     { taskQueue: config.INGESTION_TASK_QUEUE },
