@@ -33,6 +33,7 @@ import {
   type RunningWorker,
 } from './harness.ts';
 import { held, holdSettings, type Hold } from './hold.ts';
+import { spawnWorkerProcess } from '../helpers/worker.ts';
 
 const CHUNK_SIZE = 300;
 const BATCH = 10;
@@ -45,16 +46,6 @@ const HEARTBEAT_SECONDS = 2;
 const SLACK_MS = 10_000;
 
 /** Starts test/documents/worker-process.ts with these settings and waits until it polls. */
-async function spawnWorker(settings: Record<string, string>): Promise<ChildProcess> {
-  const script = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import=tsx', script], {
-    env: { ...process.env, ...settings },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  for await (const line of createInterface({ input: child.stdout })) if (line === 'ready') return child;
-  throw new Error('the worker process ended before it was ready');
-}
-
 async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
   for (let i = 0; i < 400; i++) {
     const value = await probe();
@@ -79,7 +70,7 @@ test.serial(
       CHUNK_OVERLAP: '0',
     });
     const api = await startApi(settings);
-    const doomed = await spawnWorker(settings);
+    const doomed = await spawnWorkerProcess(settings);
     const replacements: RunningWorker[] = [];
     t.teardown(async () => {
       doomed.kill('SIGKILL');
@@ -226,7 +217,7 @@ async function killDuring(t: ExecutionContext, step: (typeof STEPS)[number]) {
     dir: await mkdtemp(path.join(process.env.QUARRY_TEST_RUN_DIR ?? os.tmpdir(), 'hold-')),
   };
   const api = await startApi(settings);
-  const doomed = await spawnWorker({ ...settings, ...holdSettings(hold) });
+  const doomed = await spawnWorkerProcess({ ...settings, ...holdSettings(hold) });
   const replacements: RunningWorker[] = [];
   t.teardown(async () => {
     doomed.kill('SIGKILL');

@@ -1,5 +1,8 @@
 // A worker inside the test process, on the run's Temporal and PostgreSQL, with the workflow
 // bundle built once for the run. Each test file gives it a task queue of its own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { NativeConnection, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { DatabasePool } from 'slonik';
@@ -55,4 +58,18 @@ export async function startTestWorker(
       await Promise.all([connection.close(), temporal.close(), pool.end()]);
     },
   };
+}
+
+/**
+ * An ingestion worker in a process of its own (test/documents/worker-process.ts), its settings
+ * from the environment as in production, for tests that kill it with SIGKILL. Resolves once it polls.
+ */
+export async function spawnWorkerProcess(settings: Record<string, string>): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL('../documents/worker-process.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import=tsx', script], {
+    env: { ...process.env, ...settings },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  for await (const line of createInterface({ input: child.stdout })) if (line === 'ready') return child;
+  throw new Error('the worker process ended before it was ready');
 }
