@@ -3,15 +3,12 @@
 // Whatever step the worker died in, the step runs again within the heartbeat timeout and the
 // first retry interval (seconds, not the start-to-close timeout's minutes), and the history says
 // what became of the attempt that died.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import test, { type ExecutionContext } from 'ava';
 import { sql } from 'slonik';
