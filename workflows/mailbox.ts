@@ -89,11 +89,11 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
     const stepsPerRun = input.stepsPerRun ?? DEFAULT_STEPS_PER_RUN;
     const handOver = () => steps >= stepsPerRun || workflowInfo().continueAsNewSuggested;
 
+    // The batches of one page run side by side (a page holds at most 500 ids, MAIL_LIST_PAGE_SIZE):
+    // their fetches, parsing, embedding and writes overlap, on one worker or several.
     const storeAll = async (batches: readonly (readonly string[])[]) => {
-      for (const ids of batches) {
-        await mail.syncMessages({ ...step, ids });
-        steps += 1;
-      }
+      await Promise.all(batches.map((ids) => mail.syncMessages({ ...step, ids })));
+      steps += batches.length;
     };
 
     /** One sync: the full sync (or what is left of it), else an incremental one. */

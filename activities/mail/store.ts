@@ -304,10 +304,12 @@ export function createStoreActivities(deps: StoreDeps) {
         signal,
       );
       let offset = 0;
-      for (const prepared of ready) {
-        await write(input, prepared, vectors.slice(offset, offset + prepared.chunks.length));
+      const writes = ready.map((prepared) => {
+        const own = vectors.slice(offset, offset + prepared.chunks.length);
         offset += prepared.chunks.length;
-      }
+        return limit(() => write(input, prepared, own));
+      });
+      await Promise.all(writes);
       if (refused.length > 0) {
         await withTenant(pool, mailScope(mailbox), async (tx) => {
           for (const { id, reason } of refused) {
