@@ -39,6 +39,9 @@ import type { Config } from '../../config.ts';
 import { fromGmail, mailScope, type MailStep } from './scope.ts';
 import type { GmailMailboxClient } from '../../mail/gmail.ts';
 
+/** Messages of a batch written at once, each in its own transaction (a pooled connection each). */
+const WRITE_CONCURRENCY = 4;
+
 export interface MessageBatch extends MailStep {
   readonly ids: readonly string[];
 }
@@ -267,6 +270,7 @@ export function createStoreActivities(deps: StoreDeps) {
         storedGmailIds(tx, mailbox.accountId, input.ids),
       );
       const limit = pLimit(config.MAIL_FETCH_CONCURRENCY);
+      const writing = pLimit(WRITE_CONCURRENCY);
       const refused: { id: string; reason: string }[] = [];
       let gone = 0;
       let refreshed = 0;
@@ -307,7 +311,7 @@ export function createStoreActivities(deps: StoreDeps) {
       const writes = ready.map((prepared) => {
         const own = vectors.slice(offset, offset + prepared.chunks.length);
         offset += prepared.chunks.length;
-        return limit(() => write(input, prepared, own));
+        return writing(() => write(input, prepared, own));
       });
       await Promise.all(writes);
       if (refused.length > 0) {
