@@ -28,3 +28,18 @@ export function listJobEvents(tx: TenantConnection, jobId: string): Promise<read
     ORDER BY id
   `);
 }
+
+/** The job's last `limit` events, oldest first (a long-lived job's recent history). */
+export async function listLatestJobEvents(
+  tx: TenantConnection,
+  jobId: string,
+  limit: number,
+): Promise<readonly JobEventRow[]> {
+  const newest = await tx.any(sql.type(JobEventRow)`
+    SELECT id, step, activity_id AS "activityId", status, attempt, duration_ms AS "durationMs", message, details, created_at AS "createdAt"
+    FROM job_events WHERE job_id = ${jobId}
+    ORDER BY id DESC
+    LIMIT ${limit}
+  `);
+  return [...newest].reverse();
+}

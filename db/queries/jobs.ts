@@ -65,3 +65,12 @@ export function listJobs(
 export function findJob(tx: TenantConnection, scope: JobScope, id: string): Promise<JobRow | null> {
   return tx.maybeOne(sql.type(JobRow)`SELECT ${jobColumns} FROM jobs WHERE id = ${id} AND ${inScope(scope)}`);
 }
+
+/** The latest job of this kind about this subject (a mail account's latest mailbox run, say). */
+export function findLatestJob(tx: TenantConnection, kind: string, subject: string): Promise<JobRow | null> {
+  return tx.maybeOne(sql.type(JobRow)`
+    SELECT ${jobColumns} FROM jobs WHERE kind = ${kind} AND subject = ${subject}
+    ORDER BY created_at DESC, id DESC
+    LIMIT 1
+  `);
+}

@@ -20,6 +20,8 @@ export interface MailAccountBody {
   readonly messageCount: number;
   readonly attachmentCount: number;
   readonly updatedAt: string;
+  /** GET /v1/mail/accounts/:id only: the latest mailbox run and its recent step events. */
+  readonly sync?: { readonly status: string; readonly events: readonly { step: string; status: string }[] } | null;
 }
 
 export const REDIRECT_URI = 'https://quarry.test/v1/mail/oauth/callback';

@@ -146,6 +146,9 @@ test.serial(
       historyId: mailbox.currentHistoryId.toString(),
     });
     t.true(account.attachmentCount >= 4);
+    // The account shows its sync's step history from the jobs tables.
+    t.is(account.sync?.status, 'running');
+    t.true(account.sync?.events.some((e) => e.step === 'syncMessages' && e.status === 'completed'));
 
     const emails = await emailsOf(t, owner, accountId);
     t.is(emails.length, 7);

@@ -11,6 +11,8 @@ import {
   listMailAccounts,
   setMailAccountStatus,
 } from '../../../db/queries/mail-accounts.ts';
+import { listLatestJobEvents } from '../../../db/queries/job-events.ts';
+import { findLatestJob } from '../../../db/queries/jobs.ts';
 import { deleteMailGrant, findMailGrant } from '../../../db/queries/mail-grants.ts';
 import { deleteOpenMailOAuthSessions } from '../../../db/queries/mail-oauth-sessions.ts';
 import { GoogleUnavailableError, revokeGoogleToken } from '../../../mail/google.ts';
@@ -41,6 +43,7 @@ import {
   OAuthCallback,
   SyncMailAccount,
   type MailAccount,
+  type MailAccountDetail,
   type MailAccountPage,
   type MailConnection,
 } from './schema.ts';
@@ -109,11 +112,19 @@ async function list(ctx: RouteContext<typeof ListMailAccounts>) {
   ctx.body = pageBody('accounts', page, serialized) satisfies MailAccountPage;
 }
 
+/** Step events of the latest mailbox run shown with an account. */
+const SYNC_EVENTS = 100;
+
 async function get(ctx: RouteContext<typeof GetMailAccount>) {
   const { tx } = tenantOf(ctx);
   const account = await findMailAccount(tx, ctx.state.input.params.accountId);
   if (!account) throw notFound();
-  ctx.body = serialized(account) satisfies MailAccount;
+  const job = await findLatestJob(tx, 'mailbox', account.id);
+  const events = job ? await listLatestJobEvents(tx, job.id, SYNC_EVENTS) : [];
+  ctx.body = {
+    ...serialized(account),
+    sync: job ? { ...serialized(job), events: events.map(serialized) } : null,
+  } satisfies MailAccountDetail;
 }
 
 /**

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { MAIL_ACCOUNT_STATUSES, MailAccountRow } from '../../../db/queries/mail-accounts.ts';
 import type { Contract } from '../../openapi/contract.ts';
+import { JobWithEvents } from '../jobs/schema.ts';
 import { pageQuery, pageSchema } from '../../paging.ts';
 import { Email, Timestamp, Uuid } from '../../schemas.ts';
 
@@ -21,6 +22,15 @@ export const MailAccount = MailAccountRow.extend({
   updatedAt: Timestamp,
 }).meta({ id: 'MailAccount' });
 export type MailAccount = z.infer<typeof MailAccount>;
+
+export const MailAccountDetail = MailAccount.extend({
+  sync: JobWithEvents.nullable().meta({
+    description:
+      'The latest run of the account’s mailbox workflow (a job private to its user) and its last 100 step events, ' +
+      'oldest first; null before the workflow first ran',
+  }),
+}).meta({ id: 'MailAccountDetail' });
+export type MailAccountDetail = z.infer<typeof MailAccountDetail>;
 
 export const MailConnection = z
   .object({
@@ -74,10 +84,10 @@ export const ListMailAccounts = {
 } satisfies Contract;
 
 export const GetMailAccount = {
-  summary: 'A mail account: its status, history id, last sync and counts',
+  summary: 'A mail account: its status, history id, last sync and counts, and its sync’s step history',
   description: 'Another user’s account, even in the same tenant and for its owners, is answered 404.',
   params: AccountParams,
-  responses: { 200: { description: 'The account', schema: MailAccount } },
+  responses: { 200: { description: 'The account', schema: MailAccountDetail } },
 } satisfies Contract;
 
 export const DisconnectMailAccount = {
