@@ -15,8 +15,14 @@ import { Context } from '@temporalio/activity';
 import { simpleParser, type AddressObject, type Attachment, type ParsedMail } from 'mailparser';
 import pLimit from 'p-limit';
 import { insertChunks, recordEmbeddingModels } from '../../db/queries/chunks.ts';
-import { activateVersion, insertDocument, recordExtraction } from '../../db/queries/documents.ts';
-import { setEmailLabels, storedGmailIds, upsertEmail, type NewEmailAttachment } from '../../db/queries/emails.ts';
+import { activateVersion, insertDocument, recordExtraction, type NewDocument } from '../../db/queries/documents.ts';
+import {
+  setEmailLabels,
+  storedGmailIds,
+  upsertEmail,
+  type NewEmail,
+  type NewEmailAttachment,
+} from '../../db/queries/emails.ts';
 import { insertJobEvent } from '../../db/queries/job-records.ts';
 import { withTenant } from '../../db/with-tenant.ts';
 import { GmailRequestError, type RawMessage } from '../../mail/gmail.ts';
@@ -31,6 +37,7 @@ import {
   type SandboxConfig,
 } from '../../rag/extract/sandbox.ts';
 import { textSearchConfigOf } from '../../rag/text/language.ts';
+import type { TextSearchConfig } from '../../contract/search.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { originalKey } from '../../storage/document-keys.ts';
 import type { MailboxRef } from '../../workflows/shared.ts';
@@ -112,12 +119,21 @@ function attachmentRows(emailId: string, mail: ParsedMail, extracted: ExtractedD
   });
 }
 
+/**
+ * A message read and ready to be written: only what its rows hold (its RFC 822 bytes are in the
+ * blob store by then, and its parsed MIME parts are let go, so a batch of large mails does not
+ * stay in memory while it is embedded).
+ */
 interface Prepared {
-  readonly message: RawMessage;
-  readonly mail: ParsedMail;
-  readonly extracted: ExtractedDocument | null;
-  readonly extractionError: string | null;
+  readonly gmailId: string;
+  readonly email: NewEmail;
+  readonly attachments: readonly NewEmailAttachment[];
+  /** The email's document, or null when its text could not be read (`extractionError`). */
+  readonly document: NewDocument | null;
+  readonly metadata: Record<string, string | number>;
+  readonly tsConfig: TextSearchConfig;
   readonly chunks: readonly Chunk[];
+  readonly extractionError: string | null;
 }
 
 export function createStoreActivities(deps: StoreDeps) {
@@ -135,20 +151,83 @@ export function createStoreActivities(deps: StoreDeps) {
     return sandbox.extract({ bytes: message.raw, filename, mimeType: 'message/rfc822' }, signal);
   }
 
-  async function prepare(message: RawMessage, signal: AbortSignal): Promise<Prepared> {
-    const mail = await simpleParser(message.raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  async function read(message: RawMessage, mail: ParsedMail, signal: AbortSignal) {
     try {
       const extracted = await extract(message, mail, signal);
       const chunks = await chunkDocument(
         { ...extracted, title: mail.subject ?? '(no subject)' },
         { chunkSize: config.CHUNK_SIZE, chunkOverlap: config.CHUNK_OVERLAP, maxChunks: config.MAX_CHUNKS_PER_DOCUMENT },
       );
-      return { message, mail, extracted, extractionError: null, chunks };
+      return { extracted, chunks, extractionError: null };
     } catch (error) {
       // A mail that cannot be read (corrupt, too large…) is stored, but not searchable.
       if (!(error instanceof RagError) || error.retryable) throw error;
-      return { message, mail, extracted: null, extractionError: `${error.code}: ${error.message}`, chunks: [] };
+      return { extracted: null, chunks: [], extractionError: `${error.code}: ${error.message}` };
     }
+  }
+
+  async function prepare(mailbox: MailboxRef, message: RawMessage, signal: AbortSignal): Promise<Prepared> {
+    const mail = await simpleParser(message.raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+    const { extracted, chunks, extractionError } = await read(message, mail, signal);
+    const emailId = nameUuid(`email:${mailbox.accountId}:${message.id}`);
+    const subject = mail.subject ?? '';
+    let document: NewDocument | null = null;
+    if (extracted) {
+      const documentId = nameUuid(`document:${mailbox.accountId}:${message.id}`);
+      const sha256 = createHash('sha256').update(message.raw).digest('hex');
+      const blobKey = originalKey(mailbox.tenantId, documentId, sha256);
+      await blobs.put(blobKey, message.raw);
+      document = {
+        id: documentId,
+        tenantId: mailbox.tenantId,
+        ownerUserId: mailbox.userId,
+        visibility: 'private',
+        title: (subject || '(no subject)').slice(0, 500),
+        description: '',
+        tags: [],
+        source: 'gmail',
+        filename: `${message.id}.eml`,
+        mimeType: 'message/rfc822',
+        byteSize: message.raw.length,
+        contentSha256: sha256,
+        blobKey,
+      };
+    }
+    return {
+      gmailId: message.id,
+      email: {
+        id: emailId,
+        accountId: mailbox.accountId,
+        gmailMessageId: message.id,
+        gmailThreadId: message.threadId,
+        messageIdHeader: mail.messageId?.slice(0, 2000) ?? null,
+        subject: subject.slice(0, 10_000),
+        sender: mail.from?.text.slice(0, 10_000) ?? null,
+        to: addressList(mail.to),
+        cc: addressList(mail.cc),
+        bcc: addressList(mail.bcc),
+        textBody: mail.text ? mail.text.replaceAll('\u0000', '') : null,
+        htmlBody: typeof mail.html === 'string' ? mail.html.replaceAll('\u0000', '') : null,
+        labels: message.labelIds,
+        hasAttachments: mail.attachments.length > 0,
+        sentAt: mail.date ?? null,
+        receivedAt: message.internalDate,
+        byteSize: message.raw.length,
+        documentId: null,
+      },
+      attachments: attachmentRows(emailId, mail, extracted),
+      document,
+      metadata: {
+        ...(extracted?.metadata ?? {}),
+        format: 'eml',
+        gmailMessageId: message.id,
+        gmailThreadId: message.threadId,
+        mailAccountId: mailbox.accountId,
+      },
+      tsConfig: textSearchConfigOf(extracted?.text ?? ''),
+      chunks,
+      extractionError,
+    };
   }
 
   async function embedAll(chunks: readonly Chunk[], signal: AbortSignal): Promise<number[][]> {
@@ -168,93 +247,40 @@ export function createStoreActivities(deps: StoreDeps) {
     vectors: readonly (readonly number[])[],
   ): Promise<void> {
     const { mailbox } = input;
-    const { message, mail, extracted, chunks } = prepared;
-    const emailId = nameUuid(`email:${mailbox.accountId}:${message.id}`);
-    const documentId = extracted ? nameUuid(`document:${mailbox.accountId}:${message.id}`) : null;
-    const sha256 = createHash('sha256').update(message.raw).digest('hex');
-    const subject = mail.subject ?? '';
-    const blobKey = documentId ? originalKey(mailbox.tenantId, documentId, sha256) : null;
-    if (blobKey) await blobs.put(blobKey, message.raw);
+    const { document, chunks } = prepared;
     await withTenant(pool, mailScope(mailbox), async (tx) => {
       let linked: string | null = null;
-      if (documentId && blobKey && extracted) {
-        const document = await insertDocument(tx, {
-          id: documentId,
-          tenantId: mailbox.tenantId,
-          ownerUserId: mailbox.userId,
-          visibility: 'private',
-          title: (subject || '(no subject)').slice(0, 500),
-          description: '',
-          tags: [],
-          source: 'gmail',
-          filename: `${message.id}.eml`,
-          mimeType: 'message/rfc822',
-          byteSize: message.raw.length,
-          contentSha256: sha256,
-          blobKey,
-        });
-        if (document) {
-          const tsConfig = textSearchConfigOf(extracted.text);
-          await insertChunks(
-            tx,
-            chunks.map((chunk, index) => ({
-              documentId,
-              version: 1,
-              ordinal: chunk.index,
-              content: chunk.text,
-              startOffset: chunk.start,
-              endOffset: chunk.end,
-              page: chunk.location.page ?? null,
-              heading: chunk.location.heading ?? null,
-              header: chunk.header,
-              tsConfig,
-              embeddingModel: model.model,
-              embedding: vectors[index] ?? null,
-            })),
-          );
-          await recordEmbeddingModels(tx, { documentId, version: 1 });
-          await recordExtraction(tx, documentId, {
-            ...extracted.metadata,
-            format: 'eml',
-            gmailMessageId: message.id,
-            gmailThreadId: message.threadId,
-            mailAccountId: mailbox.accountId,
-          });
-          await activateVersion(tx, documentId, 1);
-          linked = documentId;
-        }
+      if (document && (await insertDocument(tx, document))) {
+        const documentId = document.id;
+        await insertChunks(
+          tx,
+          chunks.map((chunk, index) => ({
+            documentId,
+            version: 1,
+            ordinal: chunk.index,
+            content: chunk.text,
+            startOffset: chunk.start,
+            endOffset: chunk.end,
+            page: chunk.location.page ?? null,
+            heading: chunk.location.heading ?? null,
+            header: chunk.header,
+            tsConfig: prepared.tsConfig,
+            embeddingModel: model.model,
+            embedding: vectors[index] ?? null,
+          })),
+        );
+        await recordEmbeddingModels(tx, { documentId, version: 1 });
+        await recordExtraction(tx, documentId, prepared.metadata);
+        await activateVersion(tx, documentId, 1);
+        linked = documentId;
       }
-      await upsertEmail(
-        tx,
-        mailbox,
-        {
-          id: emailId,
-          accountId: mailbox.accountId,
-          gmailMessageId: message.id,
-          gmailThreadId: message.threadId,
-          messageIdHeader: mail.messageId?.slice(0, 2000) ?? null,
-          subject: subject.slice(0, 10_000),
-          sender: mail.from?.text.slice(0, 10_000) ?? null,
-          to: addressList(mail.to),
-          cc: addressList(mail.cc),
-          bcc: addressList(mail.bcc),
-          textBody: mail.text ? mail.text.replaceAll('\u0000', '') : null,
-          htmlBody: typeof mail.html === 'string' ? mail.html.replaceAll('\u0000', '') : null,
-          labels: message.labelIds,
-          hasAttachments: mail.attachments.length > 0,
-          sentAt: mail.date ?? null,
-          receivedAt: message.internalDate,
-          byteSize: message.raw.length,
-          documentId: linked,
-        },
-        attachmentRows(emailId, mail, extracted),
-      );
+      await upsertEmail(tx, mailbox, { ...prepared.email, documentId: linked }, prepared.attachments);
       if (prepared.extractionError) {
         await insertJobEvent(tx, input.job, {
           step: 'syncMessages',
           status: 'info',
-          message: `Message ${message.id} is stored but not searchable: ${prepared.extractionError}`,
-          details: { gmailMessageId: message.id },
+          message: `Message ${prepared.gmailId} is stored but not searchable: ${prepared.extractionError}`,
+          details: { gmailMessageId: prepared.gmailId },
         });
       }
     });
@@ -293,7 +319,7 @@ export function createStoreActivities(deps: StoreDeps) {
                 gone++;
                 return null;
               }
-              return await prepare(message, signal);
+              return await prepare(mailbox, message, signal);
             } catch (error) {
               if (!(error instanceof GmailRequestError) || error.status === 401 || error.status === 403) throw error;
               refused.push({ id, reason: error.message });
