@@ -12,11 +12,12 @@ export interface MailboxMessage {
 }
 
 export type HistoryChange =
-  | { readonly kind: 'messagesAdded'; readonly messageId: string }
-  | { readonly kind: 'messagesDeleted'; readonly messageId: string }
+  | { readonly kind: 'messagesAdded'; readonly messageId: string; readonly threadId: string }
+  | { readonly kind: 'messagesDeleted'; readonly messageId: string; readonly threadId: string }
   | {
       readonly kind: 'labelsAdded' | 'labelsRemoved';
       readonly messageId: string;
+      readonly threadId: string;
       readonly labelIds: readonly string[];
     };
 
@@ -56,13 +57,15 @@ export class GmailMailbox {
       internalDate: input.internalDate ?? Date.now(),
     };
     this.messages.set(id, message);
-    this.record({ kind: 'messagesAdded', messageId: id });
+    this.record({ kind: 'messagesAdded', messageId: id, threadId: message.threadId });
     return message;
   }
 
   delete(id: string): void {
-    if (!this.messages.delete(id)) throw new Error(`no message ${id}`);
-    this.record({ kind: 'messagesDeleted', messageId: id });
+    const message = this.messages.get(id);
+    if (!message) throw new Error(`no message ${id}`);
+    this.messages.delete(id);
+    this.record({ kind: 'messagesDeleted', messageId: id, threadId: message.threadId });
   }
 
   relabel(id: string, change: { add?: readonly string[]; remove?: readonly string[] }): void {
@@ -71,8 +74,10 @@ export class GmailMailbox {
     const added = (change.add ?? []).filter((label) => !message.labelIds.includes(label));
     const removed = (change.remove ?? []).filter((label) => message.labelIds.includes(label));
     message.labelIds = [...message.labelIds.filter((label) => !removed.includes(label)), ...added];
-    if (added.length) this.record({ kind: 'labelsAdded', messageId: id, labelIds: added });
-    if (removed.length) this.record({ kind: 'labelsRemoved', messageId: id, labelIds: removed });
+    if (added.length) this.record({ kind: 'labelsAdded', messageId: id, threadId: message.threadId, labelIds: added });
+    if (removed.length) {
+      this.record({ kind: 'labelsRemoved', messageId: id, threadId: message.threadId, labelIds: removed });
+    }
   }
 
   /** messages.get of this message answers `status` (400 by default) from now on. */

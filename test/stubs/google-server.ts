@@ -458,7 +458,7 @@ async function attachmentsOf(message: MailboxMessage): Promise<Attachment[]> {
 }
 
 function historyResource(record: HistoryRecord): Record<string, unknown> {
-  const message = { id: record.change.messageId, threadId: record.change.messageId };
+  const message = { id: record.change.messageId, threadId: record.change.threadId };
   const change = record.change;
   const entry =
     change.kind === 'labelsAdded' || change.kind === 'labelsRemoved'
