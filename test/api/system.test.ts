@@ -120,6 +120,7 @@ test('openapi.json documents every route the routers serve', async (t) => {
     'POST /v1/documents/{documentId}/reprocess',
     'POST /v1/jobs/maintenance',
     'POST /v1/mail/accounts',
+    'POST /v1/mail/accounts/{accountId}/sync',
     'POST /v1/search',
     'POST /v1/tenants',
     'POST /v1/tenants/{tenantId}/members',
