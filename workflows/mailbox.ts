@@ -139,6 +139,8 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
       return 'done';
     };
 
+    // A run handed over right after a finished sync starts where that one would have: waiting.
+    if (input.synced) await condition(() => syncRequested || disconnect !== null, input.syncIntervalSeconds * 1000);
     while (disconnect === null) {
       syncRequested = false;
       const connectionsBefore = connections;
@@ -171,7 +173,7 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
         running = null;
       }
       steps += 2;
-      if (handOver()) return 'handover' as const;
+      if (handOver()) return 'synced' as const;
       await condition(() => syncRequested || disconnect !== null, input.syncIntervalSeconds * 1000);
     }
     const { keep } = disconnect;
@@ -179,8 +181,8 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
     return { disconnected: true, kept: keep };
   });
 
-  if (outcome === 'handover') {
-    return continueAsNew<typeof mailboxWorkflow>({ ...input, phase, syncRequested });
+  if (outcome === 'handover' || outcome === 'synced') {
+    return continueAsNew<typeof mailboxWorkflow>({ ...input, phase, syncRequested, synced: outcome === 'synced' });
   }
   return outcome;
 }

@@ -200,6 +200,11 @@ export interface MailboxInput {
   readonly phase?: MailboxPhase;
   /** Set by continue-as-new: a sync was asked for while the previous run handed over. */
   readonly syncRequested?: boolean;
+  /**
+   * Set by continue-as-new when the previous run handed over after a finished sync: this run
+   * waits for the next one (the timer, or a request) instead of syncing again at once.
+   */
+  readonly synced?: boolean;
 }
 
 export interface MailboxResult {
