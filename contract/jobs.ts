@@ -12,7 +12,7 @@ export const TASK_QUEUES = {
   ingestion: 'quarry-ingestion',
 } as const;
 
-export const JOB_KINDS = ['maintenance', 'ingestion', 'document-deletion', 'reembed', 'mailbox'] as const;
+export const JOB_KINDS = ['maintenance', 'ingestion', 'document-deletion', 'reembed', 'mailbox', 'import'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -47,4 +47,10 @@ export interface JobRef {
   readonly privateTo?: string | null;
   readonly workflowId: string;
   readonly runId: string;
+  /**
+   * The workflow whose run (`runId`) carries this job when it is not `workflowId`'s own: a
+   * document of a batch import keeps a job under its ingestion workflow id, built by the
+   * import's run (jobs.carrier_workflow_id).
+   */
+  readonly carrierWorkflowId?: string | null;
 }

@@ -73,7 +73,9 @@ export function createMaintenanceActivities(deps: {
         if (candidate.workflowId === input.job.workflowId && candidate.runId === input.job.runId) continue;
         let outcome: { status: FinalStatus; reason: string | null } | undefined;
         try {
-          const description = await temporal.workflow.getHandle(candidate.workflowId, candidate.runId).describe();
+          // A batch document's job ends with the import run that builds it.
+          const workflowId = candidate.carrierWorkflowId ?? candidate.workflowId;
+          const description = await temporal.workflow.getHandle(workflowId, candidate.runId).describe();
           outcome = CLOSED_WORKFLOW_OUTCOME[description.status.name];
         } catch (error) {
           if (!(error instanceof WorkflowNotFoundError)) throw error;

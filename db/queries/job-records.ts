@@ -32,12 +32,18 @@ export async function upsertRunningJob(
   input: { kind: JobKind; subject: string; createdBy: string | null },
 ): Promise<z.infer<typeof UpsertedJobRow>> {
   return tx.one(sql.type(UpsertedJobRow)`
-    INSERT INTO jobs (tenant_id, private_to, kind, subject, workflow_id, run_id, status, created_by, started_at)
+    INSERT INTO jobs (tenant_id, private_to, kind, subject, workflow_id, run_id, carrier_workflow_id, status,
+                      created_by, started_at)
     VALUES (${job.tenantId}, ${job.privateTo ?? null}, ${input.kind}, ${input.subject}, ${job.workflowId},
-            ${job.runId}, 'running', ${input.createdBy}, now())
+            ${job.runId}, ${job.carrierWorkflowId ?? null}, 'running', ${input.createdBy}, now())
     ON CONFLICT (workflow_id, run_id) DO UPDATE SET updated_at = now()
     RETURNING id, (xmax = 0) AS created
   `);
+}
+
+/** Whether the job of this workflow run exists (and is visible). */
+export async function jobExists(tx: TenantConnection, job: JobRef): Promise<boolean> {
+  return tx.exists(sql.unsafe`SELECT 1 FROM jobs WHERE workflow_id = ${job.workflowId} AND run_id = ${job.runId}`);
 }
 
 /** Appends an event to the job of this workflow run; returns false when no such job is visible. */
@@ -128,6 +134,7 @@ const StaleJobRow = z.object({
   privateTo: z.uuid().nullable(),
   workflowId: z.string(),
   runId: z.string(),
+  carrierWorkflowId: z.string().nullable(),
 });
 export type StaleJob = z.infer<typeof StaleJobRow>;
 
@@ -142,7 +149,8 @@ export async function listUnfinishedJobs(
   limit: number,
 ): Promise<readonly StaleJob[]> {
   return tx.any(sql.type(StaleJobRow)`
-    SELECT tenant_id AS "tenantId", private_to AS "privateTo", workflow_id AS "workflowId", run_id AS "runId"
+    SELECT tenant_id AS "tenantId", private_to AS "privateTo", workflow_id AS "workflowId", run_id AS "runId",
+           carrier_workflow_id AS "carrierWorkflowId"
     FROM maintenance_unfinished_jobs(${olderThan.toISOString()}, ${limit})
   `);
 }

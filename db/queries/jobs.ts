@@ -16,6 +16,8 @@ export const JobRow = z.object({
   subject: z.string(),
   workflowId: z.string(),
   runId: z.string(),
+  /** The workflow whose run carries the job when it is not workflowId's own (a batch document's import). */
+  carrierWorkflowId: z.string().nullable(),
   status: z.enum(JOB_STATUSES),
   progress: z.record(z.string(), z.unknown()),
   error: z.string().nullable(),
@@ -29,7 +31,8 @@ export const JobRow = z.object({
 export type JobRow = z.infer<typeof JobRow>;
 
 export const jobColumns = sql.fragment`
-  id, tenant_id AS "tenantId", kind, subject, workflow_id AS "workflowId", run_id AS "runId", status, progress,
+  id, tenant_id AS "tenantId", kind, subject, workflow_id AS "workflowId", run_id AS "runId",
+  carrier_workflow_id AS "carrierWorkflowId", status, progress,
   error, attempts, created_by AS "createdBy", created_at AS "createdAt", started_at AS "startedAt",
   updated_at AS "updatedAt", finished_at AS "finishedAt"
 `;
