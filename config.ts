@@ -114,6 +114,8 @@ const ConfigSchema = z.object({
   // activate, activities/documents/build.ts), larger ones step by step; 0 builds every document
   // step by step.
   INGESTION_ONE_STEP_MAX_BYTES: z.coerce.number().int().min(0),
+  // The most files one POST /v1/documents/batch may hold.
+  BATCH_UPLOAD_MAX_FILES: z.coerce.number().int().min(1).max(1000),
   // Readiness of the workers (GET /readyz/workers): a task queue counts as polled while a poller
   // started a poll within this many seconds. A live, idle worker re-polls each time Temporal's
   // long poll ends (a minute by default), so this must exceed that.
@@ -258,6 +260,7 @@ const defaults = {
   EMBED_BATCH_SIZE: 128,
   INGESTION_HEARTBEAT_TIMEOUT_SECONDS: 10,
   INGESTION_ONE_STEP_MAX_BYTES: 64 * 1024,
+  BATCH_UPLOAD_MAX_FILES: 100,
   WORKER_POLL_STALE_SECONDS: 70,
   WORKER_WORKFLOW_TASK_SLOTS: 40,
   WORKER_ACTIVITY_TASK_SLOTS: 100,

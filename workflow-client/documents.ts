@@ -7,14 +7,18 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { workflowIdFor, type JobKind } from '../contract/jobs.ts';
 import { JobKindKey, JobStatusKey, JobSubjectKey, TenantIdKey } from '../contract/search-attributes.ts';
-import { documentDeletionWorkflow, ingestionWorkflow, reembedWorkflow } from '../workflows/index.ts';
+import { documentDeletionWorkflow, importWorkflow, ingestionWorkflow, reembedWorkflow } from '../workflows/index.ts';
 import {
+  cancelImportDocumentsSignal,
   documentRegisteredUpdate,
+  importRegisteredUpdate,
   ingestionProgressQuery,
   reembedSubject,
   type DocumentDeletionInput,
   type DocumentDeletionResult,
   type DocumentRef,
+  type DocumentRegistration,
+  type ImportInput,
   type IngestionInput,
   type IngestionProgress,
   type ReembedInput,
@@ -53,6 +57,42 @@ export async function startIngestion(
   return client.withDeadline(Date.now() + options.timeoutMs, () =>
     client.workflow.executeUpdateWithStart(documentRegisteredUpdate, { startWorkflowOperation }),
   );
+}
+
+/** The workflow id of a batch import: derived from the batch id. */
+export function importWorkflowId(tenantId: string, batchId: string): string {
+  return workflowIdFor('import', tenantId, batchId);
+}
+
+/**
+ * Starts a batch import with update-with-start and answers once its first activity has written
+ * every document row: each upload's registration, in order. A repeated request (the same batch
+ * id) attaches to the running import. Gives up after `timeoutMs`, as startIngestion does.
+ */
+export async function startImport(
+  client: Client,
+  input: ImportInput,
+  options: { taskQueue: string; timeoutMs: number },
+): Promise<readonly DocumentRegistration[]> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(importWorkflow, {
+    workflowId: importWorkflowId(input.tenantId, input.batchId),
+    taskQueue: options.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: queuedAttributes('import', input.tenantId, input.batchId),
+  });
+  return client.withDeadline(Date.now() + options.timeoutMs, () =>
+    client.workflow.executeUpdateWithStart(importRegisteredUpdate, { startWorkflowOperation }),
+  );
+}
+
+/** Asks the import carrying these documents to cancel them if they are not built yet. */
+export async function cancelImportDocuments(
+  client: Client,
+  carrierWorkflowId: string,
+  documentIds: readonly string[],
+): Promise<void> {
+  await client.workflow.getHandle(carrierWorkflowId).signal(cancelImportDocumentsSignal, documentIds);
 }
 
 /** Where the document's running ingestion is, or null when none answers within `timeoutMs`. */

@@ -3,6 +3,7 @@
 // Task queues, job kinds and statuses are contract/jobs.ts.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DocumentSource, DocumentVisibility } from '../contract/documents.ts';
+import { workflowIdFor, type JobRef } from '../contract/jobs.ts';
 
 export const MAINTENANCE_SCHEDULE_ID = 'quarry-maintenance';
 export const MAINTENANCE_SUBJECT = 'cleanup';
@@ -116,6 +117,52 @@ export const documentRegisteredUpdate = defineUpdate<RegistrationReply>('documen
 
 /** Chunks embedded out of the total, and the step the ingestion is at. */
 export const ingestionProgressQuery = defineQuery<IngestionProgress>('ingestionProgress');
+
+/**
+ * A batch import (POST /v1/documents/batch): new documents of one uploader in one scope, built
+ * by one workflow run that they share, each keeping its own status, job and step history.
+ */
+export interface ImportInput {
+  readonly batchId: string;
+  readonly tenantId: string;
+  /** The uploader, who owns every document of the batch. */
+  readonly ownerUserId: string;
+  readonly visibility: DocumentVisibility;
+  readonly uploads: readonly DocumentUpload[];
+  readonly requestedBy: string | null;
+  /** How soon a silent step counts as lost (its worker died); tests shorten it. */
+  readonly heartbeatTimeoutSeconds?: number;
+}
+
+export interface ImportProgress {
+  readonly total: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  /** Uploads whose content was already a document in the scope: nothing to build. */
+  readonly duplicates: number;
+}
+
+export type ImportResult = ImportProgress;
+
+/** Completes once the import's first activity has written every document row of the batch, in upload order. */
+export const importRegisteredUpdate = defineUpdate<readonly DocumentRegistration[]>('importRegistered');
+
+export const importProgressQuery = defineQuery<ImportProgress>('importProgress');
+
+/** Cancels documents of the batch that are not yet built (a document being built finishes). */
+export const cancelImportDocumentsSignal = defineSignal<[readonly string[]]>('cancelImportDocuments');
+
+/** The job of one document of a batch: under the document's ingestion workflow id, carried by the import's run. */
+export function batchDocumentJob(importJob: JobRef, document: DocumentRef): JobRef {
+  return {
+    tenantId: document.tenantId,
+    privateTo: jobPrivacyOf(document),
+    workflowId: workflowIdFor('ingestion', document.tenantId, document.documentId),
+    runId: importJob.runId,
+    carrierWorkflowId: importJob.workflowId,
+  };
+}
 
 export interface DocumentDeletionInput {
   readonly document: DocumentRef;

@@ -26,64 +26,93 @@ import type { createEmbedActivities } from './embed.ts';
 import type { createExtractActivities } from './extract.ts';
 import type { VersionStep } from './scope.ts';
 
-type Steps = ReturnType<typeof createExtractActivities> &
+export type BuildSteps = ReturnType<typeof createExtractActivities> &
   ReturnType<typeof createChunkActivities> &
   ReturnType<typeof createEmbedActivities> &
   ReturnType<typeof createActivateActivities>;
 
 type StepName = 'extractDocument' | 'chunkDocument' | 'embedChunks' | 'activateDocument';
 
-export function createBuildActivities(steps: Steps, recorder: JobRecorder) {
+/** Where a build's step events go: under which activity id and attempt. */
+export interface BuildAttempt {
+  readonly activityId: string;
+  readonly attempt: number;
+  readonly signal: AbortSignal;
+}
+
+/** A build that stopped at a step: the step's own error, and the events recorded up to it. */
+export class BuildFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly events: readonly JobEventInput[],
+  ) {
+    super(errorMessage(error));
+  }
+}
+
+/**
+ * Runs the build's steps in this attempt and answers the chunk count with the step events to
+ * record (each step under `${activityId}/${n}`), or throws a BuildFailure with those up to the
+ * step that failed, judged as the attempt's end will be: after the failure interceptor's mapping.
+ */
+export async function buildSteps(
+  steps: BuildSteps,
+  input: VersionStep,
+  at: BuildAttempt,
+): Promise<{ chunks: number; events: JobEventInput[] }> {
+  const events: JobEventInput[] = [];
+  let ran = 0;
+  let current: { step: StepName; activityId: string; startedAt: number } | null = null;
+  const elapsed = () => Math.round(performance.now() - current!.startedAt);
+  const run = async <T>(step: StepName, body: () => Promise<T>): Promise<T> => {
+    // A cancelled run stops between steps (a step itself stops where it can).
+    at.signal.throwIfAborted();
+    current = { step, activityId: `${at.activityId}/${++ran}`, startedAt: performance.now() };
+    const result = await body();
+    events.push(
+      { step, activityId: current.activityId, status: 'started', attempt: at.attempt },
+      { step, activityId: current.activityId, status: 'completed', attempt: at.attempt, durationMs: elapsed() },
+    );
+    current = null;
+    return result;
+  };
+
+  try {
+    await run('extractDocument', () => steps.extractDocument(input));
+    let counts = await run('chunkDocument', () => steps.chunkDocument(input));
+    while (counts.embedded < counts.total) counts = await run('embedChunks', () => steps.embedChunks(input));
+    const chunks = await run('activateDocument', () => steps.activateDocument(input));
+    return { chunks, events };
+  } catch (error) {
+    if (current) {
+      const failure = toActivityFailure(error);
+      const { step, activityId } = current;
+      const end = { step, activityId, attempt: at.attempt, durationMs: elapsed(), message: errorMessage(failure) };
+      events.push(
+        { step, activityId, status: 'started', attempt: at.attempt },
+        { ...end, status: attemptEndOf(failure, at.signal) },
+      );
+    }
+    throw new BuildFailure(error, events);
+  }
+}
+
+export function createBuildActivities(steps: BuildSteps, recorder: JobRecorder) {
   return {
     /** Builds the version from its original to active; answers its chunk count. */
     async buildDocument(input: VersionStep): Promise<number> {
       const { info, cancellationSignal } = Context.current();
-      const events: JobEventInput[] = [];
-      let ran = 0;
-      let current: { step: StepName; activityId: string; startedAt: number } | null = null;
-      const elapsed = () => Math.round(performance.now() - current!.startedAt);
-      const run = async <T>(step: StepName, body: () => Promise<T>): Promise<T> => {
-        // A cancelled run stops between steps (a step itself stops where it can).
-        cancellationSignal.throwIfAborted();
-        current = { step, activityId: `${info.activityId}/${++ran}`, startedAt: performance.now() };
-        const result = await body();
-        events.push(
-          { step, activityId: current.activityId, status: 'started', attempt: info.attempt },
-          { step, activityId: current.activityId, status: 'completed', attempt: info.attempt, durationMs: elapsed() },
-        );
-        current = null;
-        return result;
-      };
-
-      let chunks: number;
+      const at = { activityId: info.activityId, attempt: info.attempt, signal: cancellationSignal };
       try {
-        await run('extractDocument', () => steps.extractDocument(input));
-        let counts = await run('chunkDocument', () => steps.chunkDocument(input));
-        while (counts.embedded < counts.total) counts = await run('embedChunks', () => steps.embedChunks(input));
-        chunks = await run('activateDocument', () => steps.activateDocument(input));
+        const { chunks, events } = await buildSteps(steps, input, at);
+        await recorder.events(input.job, events);
+        return chunks;
       } catch (error) {
-        if (current) {
-          // Judged as the attempt's end will be: after the failure interceptor's mapping.
-          const failure = toActivityFailure(error);
-          const { step, activityId } = current;
-          const end = {
-            step,
-            activityId,
-            attempt: info.attempt,
-            durationMs: elapsed(),
-            message: errorMessage(failure),
-          };
-          events.push(
-            { step, activityId, status: 'started', attempt: info.attempt },
-            { ...end, status: attemptEndOf(failure, cancellationSignal) },
-          );
-        }
+        if (!(error instanceof BuildFailure)) throw error;
         // The step's own failure is what the attempt reports, even if this write fails too.
-        await recorder.events(input.job, events).catch(() => undefined);
-        throw error;
+        await recorder.events(input.job, error.events).catch(() => undefined);
+        throw error.error;
       }
-      await recorder.events(input.job, events);
-      return chunks;
     },
   };
 }

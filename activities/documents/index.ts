@@ -2,6 +2,7 @@
 // re-embedding.
 import { createActivateActivities } from './activate.ts';
 import { createJobRecorder } from '../jobs/recorder.ts';
+import { createBatchActivities } from './batch.ts';
 import { createBuildActivities } from './build.ts';
 import { createChunkActivities } from './chunk.ts';
 import { createDeleteActivities } from './delete.ts';
@@ -24,6 +25,7 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
     ...createRegisterActivities(deps),
     ...steps,
     ...createBuildActivities(steps, createJobRecorder(deps.pool)),
+    ...createBatchActivities(steps, deps),
     ...createDeleteActivities(deps),
     ...createReembedActivities(deps),
   };

@@ -86,6 +86,11 @@ export function findDocument(tx: TenantConnection, id: string): Promise<Document
   return tx.maybeOne(sql.type(DocumentRow)`SELECT ${columns} FROM documents WHERE id = ${id}`);
 }
 
+/** The visible documents of these ids, in no particular order. */
+export function findDocuments(tx: TenantConnection, ids: readonly string[]): Promise<readonly DocumentRow[]> {
+  return tx.any(sql.type(DocumentRow)`SELECT ${columns} FROM documents WHERE id = ANY(${sql.array([...ids], 'uuid')})`);
+}
+
 // The rows as to_json() gives them: timestamps as ISO strings, taken back into Dates.
 const DocumentWithJob = z.object({
   document: DocumentRow.extend({ createdAt: z.coerce.date(), updatedAt: z.coerce.date() }),

@@ -115,6 +115,7 @@ test('openapi.json documents every route the routers serve', async (t) => {
     'POST /v1/auth/register',
     'POST /v1/conversations',
     'POST /v1/documents',
+    'POST /v1/documents/batch',
     'POST /v1/documents/reembed',
     'POST /v1/documents/{documentId}/cancel',
     'POST /v1/documents/{documentId}/reprocess',

@@ -13,6 +13,7 @@ import { withTenant } from '../../db/with-tenant.ts';
 import { ingestionWorkflowId } from '../../workflow-client/ingestion-handle.ts';
 import { createIngestionWorker } from '../../worker.ts';
 import { call, startApi, type Account, type ApiHarness, type Reply } from '../api/harness.ts';
+import { readFixture } from '../rag/fixtures.ts';
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts';
 import { uniqueTaskQueue } from '../helpers/stack.ts';
 
@@ -125,6 +126,52 @@ export async function uploadFile(
   const text = await response.text();
   const isJson = response.headers.get('content-type')?.includes('json');
   return { status: response.status, headers: response.headers, body: isJson && text ? JSON.parse(text) : text };
+}
+
+export interface BatchFile {
+  readonly name: string;
+  readonly bytes?: Uint8Array;
+  readonly type?: string;
+}
+
+export interface BatchItemReply {
+  index: number;
+  filename: string | null;
+  outcome: string;
+  document?: { id: string; status: string; title: string };
+  error?: { status: number; code: string };
+  of?: number;
+  id?: string;
+}
+
+/** POSTs files to /v1/documents/batch, one `file` part each (a fixture's bytes unless given). */
+export async function postBatch(
+  api: { url: string },
+  owner: Pick<Account, 'token'> & { tenantId: string },
+  files: readonly BatchFile[],
+  options: { fields?: Record<string, string>; key?: string } = {},
+) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(options.fields ?? {})) form.append(name, value);
+  for (const file of files) {
+    const bytes = file.bytes ?? (await readFixture(file.name));
+    form.append('file', new Blob([bytes], { type: file.type ?? 'application/octet-stream' }), file.name);
+  }
+  const response = await fetch(`${api.url}/v1/documents/batch`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${owner.token}`,
+      'x-tenant-id': owner.tenantId,
+      ...(options.key ? { 'idempotency-key': options.key } : {}),
+    },
+    body: form,
+  });
+  const body = (await response.json()) as {
+    batch?: { id: string; workflowId: string | null };
+    documents?: BatchItemReply[];
+    error?: { code: string };
+  };
+  return { status: response.status, body };
 }
 
 /** POSTs a JSON text document. */

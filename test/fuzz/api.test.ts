@@ -56,7 +56,8 @@ interface World {
   readonly components: Components;
   readonly operations: readonly Operation[];
   /** Documents whose ingestion the cases started, to check they all end. */
-  readonly started: Map<string, { userId: string; what: string }>;
+  /** Documents whose ingestion a case started, and the workflow that builds them (a batch's import, or their own). */
+  readonly started: Map<string, { userId: string; what: string; workflowId?: string }>;
 }
 
 const test = anyTest as TestFn<World>;
@@ -417,13 +418,29 @@ function noteStarted(world: World, c: Case, reply: { status: number; text: strin
   const starts =
     (c.operation.method === 'POST' && c.operation.template === '/v1/documents' && reply.status < 300) ||
     (c.operation.template === '/v1/documents/{documentId}/reprocess' && reply.status < 300);
-  if (!starts) return;
-  const id = (JSON.parse(reply.text) as { id?: string; documentId?: string }).id ?? c.params.documentId;
+  const batch = c.operation.method === 'POST' && c.operation.template === '/v1/documents/batch' && reply.status < 300;
+  if (!starts && !batch) return;
+  const body = JSON.parse(reply.text) as {
+    id?: string;
+    documentId?: string;
+    documents?: { outcome: string; id?: string; document?: { id: string } }[];
+    batch?: { workflowId: string | null };
+  };
+  const workflowId = body.batch?.workflowId ?? undefined;
+  const ids = batch
+    ? (body.documents ?? []).flatMap((item) =>
+        item.outcome === 'created' || item.outcome === 'queued' ? [item.document?.id ?? item.id] : [],
+      )
+    : [body.id ?? c.params.documentId];
   const actor =
     c.identity === 'owner' || c.identity === 'member' || c.identity === 'viewer'
       ? world.accounts[c.identity].userId
       : null;
-  if (id && !world.started.has(id)) world.started.set(id, { userId: actor ?? world.owner.userId, what: describe(c) });
+  for (const id of ids) {
+    if (id && !world.started.has(id)) {
+      world.started.set(id, { userId: actor ?? world.owner.userId, what: describe(c), workflowId });
+    }
+  }
 }
 
 async function assertHealthy(t: ExecutionContext<World>): Promise<void> {
@@ -494,8 +511,10 @@ test.serial('every upload the fuzz got accepted reaches a terminal status in bou
   const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), SETTLE_TIMEOUT_MS)));
   try {
     await Promise.all(
-      [...world.started.keys()].map(async (documentId) => {
-        const handle = client.workflow.getHandle(ingestionWorkflowId({ tenantId: world.owner.tenantId, documentId }));
+      [...world.started].map(async ([documentId, { workflowId }]) => {
+        const handle = client.workflow.getHandle(
+          workflowId ?? ingestionWorkflowId({ tenantId: world.owner.tenantId, documentId }),
+        );
         const closed = await Promise.race([
           handle.result().then(
             () => true,

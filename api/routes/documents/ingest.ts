@@ -74,7 +74,7 @@ export function presented(document: DocumentRow) {
 const TITLE_MAX_LENGTH = 500;
 
 /** A title for a file sent without one: its name, cut to what a title may hold. */
-function titleFrom(filename: string | null): string {
+export function titleFrom(filename: string | null): string {
   if (!filename) return 'Untitled document';
   if (filename.length <= TITLE_MAX_LENGTH) return filename;
   // Cut on a code point, never inside a surrogate pair; the ellipsis says it was cut.
@@ -82,7 +82,7 @@ function titleFrom(filename: string | null): string {
 }
 
 /** Collects the multipart fields into the shape of the JSON body (tags: repeated or comma-separated). */
-function fieldsOf(fields: Readonly<Record<string, readonly string[]>>): Record<string, unknown> {
+export function fieldsOf(fields: Readonly<Record<string, readonly string[]>>): Record<string, unknown> {
   const last = (name: string) => fields[name]?.at(-1);
   const tags = fields.tags
     ?.flatMap((value) => value.split(','))
@@ -234,7 +234,7 @@ export function idempotencyKeyOf(ctx: { get(name: string): string }): string | n
 }
 
 /** How the upload is to be read and shown, as it says (what a new attempt replaces). */
-function descriptionOf(incoming: IncomingDocument): UploadDescription {
+export function descriptionOf(incoming: IncomingDocument): UploadDescription {
   const { title, description, tags } = incoming.fields;
   return {
     title,
@@ -254,7 +254,7 @@ function descriptionOf(incoming: IncomingDocument): UploadDescription {
  * failed run would only fail again (reprocess retries it on purpose), and a completed or
  * processing document is the answer.
  */
-function isNewAttempt(stored: DocumentRow, upload: UploadDescription): boolean {
+export function isNewAttempt(stored: DocumentRow, upload: UploadDescription): boolean {
   if (stored.status === 'cancelled') return true;
   if (stored.status !== 'failed') return false;
   return stored.filename !== upload.filename || stored.mimeType !== upload.mimeType || stored.source !== upload.source;
@@ -267,7 +267,7 @@ function isNewAttempt(stored: DocumentRow, upload: UploadDescription): boolean {
  * the run goes on attaches to it, and once the run has registered, the document reads the way
  * the retry does and is answered as it is.
  */
-async function reattempt(
+export async function reattempt(
   ctx: Context & { get(name: string): string },
   stored: DocumentRow,
   blob: StagedBlob,
@@ -303,10 +303,14 @@ function keyReused(): ConflictError {
   return new ConflictError('idempotency_key_reused', 'This Idempotency-Key was used for an upload of other content');
 }
 
-/** Registers the staged document, or returns the one that already holds its content. */
+/**
+ * Registers the staged document, or returns the one that already holds its content. The
+ * Idempotency-Key is the request's unless given (a file of a batch has none of its own).
+ */
 export async function ingest(
   ctx: Context & { get(name: string): string },
   incoming: IncomingDocument,
+  options: { idempotencyKey?: string | null } = {},
 ): Promise<IngestOutcome> {
   const { tenantId, tx } = tenantOf(ctx);
   const { blob, fields } = incoming;
@@ -314,7 +318,7 @@ export async function ingest(
   const ownerUserId = actorOf(ctx);
   let key: string | null;
   try {
-    key = idempotencyKeyOf(ctx);
+    key = options.idempotencyKey !== undefined ? options.idempotencyKey : idempotencyKeyOf(ctx);
     if (fields.visibility === 'private' && principalOf(ctx).kind !== 'user') {
       throw new ValidationError([
         { path: 'body.visibility', message: 'Private documents need a signed-in user', code: 'custom' },

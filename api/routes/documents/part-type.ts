@@ -2,7 +2,8 @@
 // but reports only `type/subtype` for a file, dropping its parameters (mscdex/busboy#108), so a
 // `text/plain; charset=windows-1252` part would lose the charset that decoding it needs. This
 // pass-through stream reads the part headers as the bytes go by to busboy, until it has seen
-// the headers of the first file part of the given field, and from then on only passes bytes on.
+// the headers of as many file parts of the given field as are wanted (one for an upload, each of
+// a batch's), and from then on only passes bytes on.
 import { Transform, type TransformCallback } from 'node:stream';
 
 /** busboy's own bound on one part's header block. */
@@ -49,12 +50,12 @@ function parseHeaders(block: string): PartHeaders {
 
 /**
  * Passes a multipart/form-data body through unchanged, noting the Content-Type header (with its
- * parameters) of the first part of field `field` that busboy takes as a file: one with a file
- * name, or of type application/octet-stream.
+ * parameters) of the first `parts` parts of field `field` that busboy takes as files: ones with
+ * a file name, or of type application/octet-stream.
  */
 export class FilePartType extends Transform {
-  /** The file part's Content-Type as the client wrote it, once its headers have gone by. */
-  contentType: string | undefined;
+  /** Each file part's Content-Type as the client wrote it, in order, once its headers have gone by. */
+  readonly contentTypes: (string | undefined)[] = [];
   private readonly delimiter: Buffer | undefined;
   /** The bytes not yet searched: a delimiter or a header block may straddle two chunks. */
   private tail: Buffer;
@@ -64,6 +65,7 @@ export class FilePartType extends Transform {
   constructor(
     requestContentType: string | undefined,
     private readonly field: string,
+    private readonly parts = 1,
   ) {
     super();
     const boundary = boundaryOf(requestContentType);
@@ -71,6 +73,11 @@ export class FilePartType extends Transform {
     // The first delimiter opens the body without a line break before it.
     this.tail = Buffer.from('\r\n');
     this.done = this.delimiter === undefined;
+  }
+
+  /** The first file part's Content-Type as the client wrote it, once its headers have gone by. */
+  get contentType(): string | undefined {
+    return this.contentTypes[0];
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -111,9 +118,9 @@ export class FilePartType extends Transform {
         part.name === this.field &&
         (part.hasFilename || mediaTypeOf(part.contentType) === 'application/octet-stream')
       ) {
-        this.contentType = part.contentType;
-        this.done = true;
-        return;
+        this.contentTypes.push(part.contentType);
+        this.done = this.contentTypes.length >= this.parts;
+        if (this.done) return;
       }
       window = block.subarray(end + HEADER_END.length);
     }

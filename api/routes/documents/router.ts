@@ -3,11 +3,17 @@
 // with-start hands it back for the 201). Deletion and cancellation are Temporal jobs too.
 // A tenant's re-embedding after a change of model is a Temporal job as well (admins only).
 // Reads go straight to PostgreSQL under the caller's row-level-security scope.
+import { setTimeout as sleep } from 'node:timers/promises';
 import Router from '@koa/router';
 import { findDocument, findDocumentWithLatestJob, listDocuments } from '../../../db/queries/documents.ts';
 import { listJobEvents } from '../../../db/queries/job-events.ts';
 import { BlobNotFoundError } from '../../../storage/blob-store.ts';
-import { deleteDocumentJob, ingestionProgress, startReembed } from '../../../workflow-client/documents.ts';
+import {
+  cancelImportDocuments,
+  deleteDocumentJob,
+  ingestionProgress,
+  startReembed,
+} from '../../../workflow-client/documents.ts';
 import { cancelIngestion, ingestionPending } from '../../../workflow-client/ingestion-handle.ts';
 import type { IngestionProgress as Progress } from '../../../workflows/shared.ts';
 import { tenantOf, type ApiContextExtension, type ApiState, type RouteContext } from '../../context.ts';
@@ -19,9 +25,11 @@ import { validate } from '../../middleware/validate.ts';
 import { pageBody } from '../../paging.ts';
 import { serialized } from '../../schemas.ts';
 import type { StartedWorkflow } from '../jobs/schema.ts';
+import { createBatch } from './batch.ts';
 import { actorOf, fromMultipart, fromText, ingest, presented, refOf, register } from './ingest.ts';
 import {
   CancelDocument,
+  CreateBatch,
   CreateDocument,
   DeleteDocument,
   DownloadDocument,
@@ -42,6 +50,9 @@ const PROGRESS_TIMEOUT_MS = 2_000;
 const PENDING_RETRY_AFTER_SECONDS = 2;
 /** How long a cancel request waits for the ingestion to stop before answering 202. */
 const CANCEL_WAIT_MS = 20_000;
+/** How long a cancel request waits for a batch import to skip the document, and how often it looks. */
+const BATCH_CANCEL_WAIT_MS = 5_000;
+const BATCH_CANCEL_POLL_MS = 100;
 
 export function createDocumentsRouter(): Router<ApiState, ApiContextExtension> {
   const router = new Router<ApiState, ApiContextExtension>({ prefix: '/v1/documents' });
@@ -52,6 +63,7 @@ export function createDocumentsRouter(): Router<ApiState, ApiContextExtension> {
   const uploader = () =>
     [authenticate({ apiKeys: true }), requireTenant({ transaction: 'statement' }), requireRole('member')] as const;
   router.post('/', ...uploader(), validate(CreateDocument), create);
+  router.post('/batch', ...uploader(), validate(CreateBatch), createBatch);
   router.post('/reembed', ...reader(), requireRole('admin'), validate(ReembedDocuments), reembed);
   router.get('/', ...reader(), validate(ListDocuments), list);
   router.get('/:documentId', ...reader(), validate(GetDocument), get);
@@ -178,14 +190,32 @@ async function reembed(ctx: RouteContext<typeof ReembedDocuments>) {
 }
 
 async function cancel(ctx: RouteContext<typeof CancelDocument>) {
-  const document = await visibleDocument(ctx, ctx.state.input.params.documentId);
+  const found = await findDocumentWithLatestJob(tenantOf(ctx).tx, ctx.state.input.params.documentId, 'ingestion');
+  if (!found) throw new NotFoundError('Document not found');
+  const { document, job } = found;
   const notProcessing = () => new ConflictError('not_processing', `The document is ${document.status}, not processing`);
   if (document.status !== 'processing') throw notProcessing();
-  const stopped = await cancelIngestion(ctx.services.temporal, refOf(document), { waitMs: CANCEL_WAIT_MS });
+  const stopped = job?.carrierWorkflowId
+    ? await cancelInBatch(ctx, job.carrierWorkflowId, document.id)
+    : await cancelIngestion(ctx.services.temporal, refOf(document), { waitMs: CANCEL_WAIT_MS });
   const now = await visibleDocument(ctx, document.id);
   if (!stopped && now.status !== 'processing') throw notProcessing();
   ctx.status = now.status === 'cancelled' ? 200 : 202;
   ctx.body = presented(now) satisfies Document;
+}
+
+/**
+ * A document of a batch import is cancelled by its import, which skips it if it is not built
+ * yet (one being built finishes). Waits a little for it to end; true once it has.
+ */
+async function cancelInBatch(ctx: { state: ApiState } & ApiContextExtension, carrier: string, documentId: string) {
+  await cancelImportDocuments(ctx.services.temporal, carrier, [documentId]);
+  for (const deadline = Date.now() + BATCH_CANCEL_WAIT_MS; Date.now() < deadline;) {
+    await sleep(BATCH_CANCEL_POLL_MS);
+    const now = await findDocument(tenantOf(ctx).tx, documentId);
+    if (now?.status !== 'processing') return true;
+  }
+  return false;
 }
 
 async function remove(ctx: RouteContext<typeof DeleteDocument>) {

@@ -99,6 +99,81 @@ export const CreateDocument = {
   errors: [400, 409, 503],
 } satisfies Contract;
 
+/** What every file of a batch shares (each file's title is its name). */
+export const BatchFields = DocumentFields.omit({ title: true });
+export type BatchFields = z.output<typeof BatchFields>;
+
+const BatchForm = BatchFields.extend({
+  file: z.array(z.string().meta({ format: 'binary' })).meta({
+    description:
+      'The files, one `file` part each (at most BATCH_UPLOAD_MAX_FILES), in the formats a single upload takes',
+  }),
+  tags: z.string().optional().meta({ description: 'Comma-separated; the field may also be repeated' }),
+});
+
+const ItemError = z
+  .object({
+    status: z.number().int(),
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ description: 'The error a single upload of this file would be answered with' });
+
+const ItemBase = {
+  index: z.number().int().meta({ description: 'The file’s place in the request, from 0' }),
+  filename: z.string().nullable(),
+};
+
+export const BatchItem = z
+  .discriminatedUnion('outcome', [
+    z.object({ ...ItemBase, outcome: z.literal('created'), document: Document }),
+    z.object({ ...ItemBase, outcome: z.literal('existing'), document: Document }),
+    z.object({ ...ItemBase, outcome: z.literal('queued'), id: Uuid.optional() }),
+    z.object({
+      ...ItemBase,
+      outcome: z.literal('duplicate'),
+      of: z.number().int().meta({ description: 'The index of the earlier file of this batch with the same content' }),
+    }),
+    z.object({ ...ItemBase, outcome: z.literal('refused'), error: ItemError }),
+  ])
+  .meta({ id: 'BatchItem' });
+export type BatchItem = z.infer<typeof BatchItem>;
+
+export const BatchResult = z
+  .object({
+    batch: z.object({
+      id: Uuid,
+      workflowId: z
+        .string()
+        .nullable()
+        .meta({ description: 'The import workflow building the batch’s small documents (kind `import` in /v1/jobs)' }),
+    }),
+    documents: z.array(BatchItem),
+  })
+  .meta({ id: 'BatchResult' });
+export type BatchResult = z.infer<typeof BatchResult>;
+
+export const CreateBatch = {
+  summary: 'Upload many files at once; their small documents share one import run',
+  description:
+    'Each `file` part is staged and judged as a single upload’s would be, and answered on its own, in order: ' +
+    '`created` (a new document, processing), `existing` (the same content is already a document in the scope; ' +
+    'a failed one read otherwise is tried again, as a single upload would), `duplicate` (an earlier file of ' +
+    'this batch has the same content), `queued` (not yet registered: poll the document) or `refused` (with the ' +
+    'error a single upload would get: 415 `unsupported_format`, 413 `payload_too_large`…). Files of up to ' +
+    'INGESTION_ONE_STEP_MAX_BYTES are built by one import workflow; larger ones by an ingestion run each. Every ' +
+    'document keeps its own status, job and step history (GET /v1/documents/:id). The fields (visibility, ' +
+    'tags, description) apply to every file; each title is the file name. With an `Idempotency-Key`, a retry ' +
+    'of the batch attaches to the same import. More than BATCH_UPLOAD_MAX_FILES files is 400 `too_many_files`.',
+  multipart: BatchForm,
+  responses: {
+    201: { description: 'At least one new document', schema: BatchResult },
+    200: { description: 'No new document: every file existed, repeated another or was refused', schema: BatchResult },
+  },
+  errors: [400, 503],
+} satisfies Contract;
+
 export const ListDocuments = {
   summary: 'Documents of the tenant (and the caller’s private ones), newest first',
   query: z.object({

@@ -50,7 +50,7 @@ export interface FileIdentifier {
 }
 
 const FILE_FIELD = 'file';
-const LIMITS = { files: 1, fields: 50, fieldSize: 64 * 1024 };
+const LIMITS = { fields: 50, fieldSize: 64 * 1024 };
 
 // C0 controls (NUL among them, which PostgreSQL text cannot hold) and DEL.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -132,10 +132,24 @@ function invalid(reason: string): BadRequestError {
   return new BadRequestError('invalid_multipart', `The multipart body could not be read: ${reason}`);
 }
 
-export async function receiveUpload(
+/** One file part of a batch: staged, or refused with the error a single upload would answer. */
+export type FilePart =
+  | { readonly file: ReceivedFile; readonly refusal?: undefined }
+  | { readonly file?: undefined; readonly declared: DeclaredFile; readonly refusal: unknown };
+
+interface StagedPart extends ReceivedFile {
+  readonly truncated: boolean;
+  readonly verdict: Verdict | undefined;
+}
+
+/**
+ * Reads the body's `file` parts (up to `maxFiles`; more is 400 `too_many_files`) into staged
+ * blobs, one after the other as they arrive, and the other parts as fields.
+ */
+async function receiveParts(
   request: IncomingMessage,
-  options: { blobs: BlobStore; limitBytes: number; identifier?: FileIdentifier },
-): Promise<ReceivedUpload> {
+  options: { blobs: BlobStore; limitBytes: number; identifier?: FileIdentifier; maxFiles: number },
+): Promise<{ parts: Promise<StagedPart>[]; fields: Record<string, string[]>; tooMany: boolean }> {
   let parser: busboy.Busboy;
   try {
     // busboy marks a file truncated once it reaches fileSize, so one byte more tells "over the limit".
@@ -148,20 +162,22 @@ export async function receiveUpload(
   } catch (error) {
     throw invalid((error as Error).message);
   }
-  const partType = new FilePartType(request.headers['content-type'], FILE_FIELD);
+  const partType = new FilePartType(request.headers['content-type'], FILE_FIELD, options.maxFiles);
   const fields: Record<string, string[]> = {};
-  let staging: Promise<ReceivedFile & { truncated: boolean; verdict: Verdict | undefined }> | undefined;
+  const parts: Promise<StagedPart>[] = [];
+  let tooMany = false;
   parser.on('field', (name, value) => (fields[name] ??= []).push(value));
   parser.on('file', (name, stream, info) => {
     // The failure also reaches the parser (and so pipeline() below) or the staging promise.
     stream.on('error', () => undefined);
-    if (name !== FILE_FIELD || staging) {
+    if (name !== FILE_FIELD || parts.length >= options.maxFiles) {
+      if (name === FILE_FIELD) tooMany = true;
       stream.resume();
       return;
     }
     const declared: DeclaredFile = {
       filename: cleanFilename(info.filename),
-      mimeType: declaredType(info.mimeType, partType.contentType),
+      mimeType: declaredType(info.mimeType, partType.contentTypes[parts.length]),
     };
     let verdict: Verdict | undefined;
     const source = options.identifier
@@ -175,24 +191,72 @@ export async function receiveUpload(
     }));
     // Awaited below; until then a failure must not count as unhandled.
     staged.catch(() => undefined);
-    staging = staged;
+    parts.push(staged);
   });
 
   try {
     await pipeline(request, partType, parser);
   } catch (error) {
-    await staging?.then((file) => file.blob.discard()).catch(() => undefined);
+    await discardAll(parts);
     throw invalid((error as Error).message);
   }
-  if (!staging) throw new ValidationError([{ path: 'body.file', message: 'A file is required', code: 'required' }]);
-  const { truncated, verdict, ...file } = await staging;
+  return { parts, fields, tooMany };
+}
+
+async function discardAll(parts: readonly Promise<StagedPart>[]): Promise<void> {
+  await Promise.all(parts.map((part) => part.then((file) => file.blob.discard()).catch(() => undefined)));
+}
+
+/** A staged part as received, or why it is refused (its blob then discarded). */
+async function settlePart(part: StagedPart, limitBytes: number): Promise<FilePart> {
+  const { truncated, verdict, ...file } = part;
+  const declared = { filename: file.filename, mimeType: file.mimeType };
   if (verdict && 'refusal' in verdict) {
     await file.blob.discard();
-    throw verdict.refusal;
+    return { declared, refusal: verdict.refusal };
   }
   if (truncated) {
     await file.blob.discard();
-    throw new PayloadTooLargeError(options.limitBytes);
+    return { declared, refusal: new PayloadTooLargeError(limitBytes) };
   }
-  return { file: verdict ? { ...file, mimeType: verdict.mimeType } : file, fields };
+  return { file: verdict ? { ...file, mimeType: verdict.mimeType } : file };
+}
+
+export async function receiveUpload(
+  request: IncomingMessage,
+  options: { blobs: BlobStore; limitBytes: number; identifier?: FileIdentifier },
+): Promise<ReceivedUpload> {
+  const { parts, fields } = await receiveParts(request, { ...options, maxFiles: 1 });
+  const [staging] = parts;
+  if (!staging) throw new ValidationError([{ path: 'body.file', message: 'A file is required', code: 'required' }]);
+  const part = await settlePart(await staging, options.limitBytes);
+  if (!part.file) throw part.refusal;
+  return { file: part.file, fields };
+}
+
+/**
+ * Reads a batch: every `file` part staged (each within `limitBytes`, each judged by
+ * `identifier` on its own: a refused file is reported, the others go on), and the fields.
+ * More than `maxFiles` files is 400 `too_many_files`, and nothing is kept.
+ */
+export async function receiveBatch(
+  request: IncomingMessage,
+  options: { blobs: BlobStore; limitBytes: number; identifier?: FileIdentifier; maxFiles: number },
+): Promise<{ files: FilePart[]; fields: Readonly<Record<string, readonly string[]>> }> {
+  const { parts, fields, tooMany } = await receiveParts(request, options);
+  if (tooMany) {
+    await discardAll(parts);
+    throw new BadRequestError('too_many_files', `A batch holds at most ${options.maxFiles} files`);
+  }
+  if (parts.length === 0) {
+    throw new ValidationError([{ path: 'body.file', message: 'At least one file is required', code: 'required' }]);
+  }
+  const files: FilePart[] = [];
+  try {
+    for (const part of parts) files.push(await settlePart(await part, options.limitBytes));
+  } catch (error) {
+    await discardAll(parts);
+    throw error;
+  }
+  return { files, fields };
 }
