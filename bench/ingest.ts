@@ -12,7 +12,9 @@
 //     pushed through the same pipeline in-process (bench/lib/in-process.ts: the activity
 //     functions one after the other, no Temporal, no HTTP), at the same concurrency, in the same
 //     round, into a tenant of its own (so content deduplication does not meet the other's
-//     copies). The two go first by turns from round to round.
+//     copies). The two go first by turns from round to round. Other abstracts go through the
+//     batch import as well (POST /v1/documents/batch, BATCH_FILES a request), against the same
+//     abstracts in-process.
 // The end-to-end runs use the hash embedder, so that they measure the orchestration and the
 // writes; with the neural model every chunk costs its inference (the figure above) on top.
 // Starts its own PostgreSQL and Temporal as `npm test` does, runs one warm-up round and RUNS
@@ -67,6 +69,9 @@ const PASSAGES = 48;
 /** Small documents per round (SciFact abstracts), and how many are in flight at once. */
 const SMALL_DOCUMENTS = 96;
 const SMALL_CONCURRENCY = 16;
+/** Batch imports: files per request, and requests in flight (the in-process side runs SMALL_CONCURRENCY at a time). */
+const BATCH_FILES = 48;
+const BATCH_REQUESTS = 2;
 const SCIFACT = path.resolve(projectRoot, '..', 'shared', 'datasets', 'scifact');
 
 const started = Date.now();
@@ -149,6 +154,30 @@ try {
     });
     return ids;
   };
+  /** Sends `documents` as batches of BATCH_FILES text files, BATCH_REQUESTS at a time, and waits for every import. */
+  const endToEndBatch = async (documents: readonly { title: string; text: string }[]) => {
+    const batches = Array.from({ length: Math.ceil(documents.length / BATCH_FILES) }, (_, b) =>
+      documents.slice(b * BATCH_FILES, (b + 1) * BATCH_FILES),
+    );
+    await mapLimit(batches, BATCH_REQUESTS, async (batch) => {
+      const form = new FormData();
+      for (const document of batch) {
+        const name = `${document.title.replace(/[^\p{L}\p{N} ,.-]/gu, ' ').slice(0, 200)}.txt`;
+        form.append('file', new Blob([document.text], { type: 'text/plain' }), name);
+      }
+      const response = await fetch(`${api.url}/v1/documents/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'x-tenant-id': tenantId },
+        body: form,
+      });
+      const reply = (await response.json()) as { batch: { workflowId: string | null } };
+      if (response.status !== 201 || !reply.batch.workflowId) {
+        throw new Error(`batch failed: ${response.status} ${JSON.stringify(reply)}`);
+      }
+      const result = (await temporal.client.workflow.getHandle(reply.batch.workflowId).result()) as { failed: number };
+      if (result.failed > 0) throw new Error(`documents of a batch failed: ${JSON.stringify(result)}`);
+    });
+  };
   /** Documents per second of `run`. */
   const rateOf = async (count: number, run: () => Promise<unknown>) => {
     const start = performance.now();
@@ -156,7 +185,13 @@ try {
     return count / ((performance.now() - start) / 1000);
   };
   /** Both paths over the same documents, the first by turns; documents per second of each. */
-  const p4 = async (documents: readonly { title: string; text: string }[], concurrency: number, round: number) => {
+  const p4 = async (
+    documents: readonly { title: string; text: string }[],
+    concurrency: number,
+    round: number,
+    viaApi: (documents: readonly { title: string; text: string }[]) => Promise<string[] | void> = (docs) =>
+      endToEnd(docs, concurrency),
+  ) => {
     const inProcess = () =>
       rateOf(documents.length, () =>
         mapLimit(documents, concurrency, (document) => pipeline.ingest(inProcessTenant.id, login.user.id, document)),
@@ -164,7 +199,7 @@ try {
     let ids: string[] = [];
     const e2e = () =>
       rateOf(documents.length, async () => {
-        ids = await endToEnd(documents, concurrency);
+        ids = (await viaApi(documents)) ?? [];
       });
     if (round % 2 === 0) {
       const inProcessRate = await inProcess();
@@ -190,6 +225,10 @@ try {
 
     const small = abstracts.slice(round * SMALL_DOCUMENTS, (round + 1) * SMALL_DOCUMENTS);
     const smallRates = await p4(small, SMALL_CONCURRENCY, round);
+    // Other abstracts (content already stored would be answered as it is, not ingested).
+    const batchOffset = (RUNS + 1 + round) * SMALL_DOCUMENTS;
+    const batched = abstracts.slice(batchOffset, batchOffset + SMALL_DOCUMENTS);
+    const batchRates = await p4(batched, SMALL_CONCURRENCY, round, endToEndBatch);
 
     const largeRates = await p4(documents, CONCURRENCY, round);
     const { ids } = largeRates;
@@ -225,6 +264,8 @@ try {
       residentMb: process.memoryUsage().rss / 2 ** 20,
       smallEndToEndDocumentsPerSecond: smallRates.endToEnd,
       smallInProcessDocumentsPerSecond: smallRates.inProcess,
+      batchEndToEndDocumentsPerSecond: batchRates.endToEnd,
+      batchInProcessDocumentsPerSecond: batchRates.inProcess,
       largeEndToEndDocumentsPerSecond: largeRates.endToEnd,
       largeInProcessDocumentsPerSecond: largeRates.inProcess,
     };
@@ -257,6 +298,8 @@ try {
       passagesPerRun: PASSAGES,
       smallDocumentsPerRun: SMALL_DOCUMENTS,
       smallConcurrency: SMALL_CONCURRENCY,
+      batchFiles: BATCH_FILES,
+      batchRequests: BATCH_REQUESTS,
       residentMbBeforeModel: Math.round(rssBefore / 2 ** 20),
     },
     runs: rounds,
@@ -272,6 +315,8 @@ try {
       residentMb: medianOf('residentMb'),
       smallEndToEndDocumentsPerSecond: medianOf('smallEndToEndDocumentsPerSecond'),
       smallInProcessDocumentsPerSecond: medianOf('smallInProcessDocumentsPerSecond'),
+      batchEndToEndDocumentsPerSecond: medianOf('batchEndToEndDocumentsPerSecond'),
+      batchInProcessDocumentsPerSecond: medianOf('batchInProcessDocumentsPerSecond'),
       largeEndToEndDocumentsPerSecond: medianOf('largeEndToEndDocumentsPerSecond'),
       largeInProcessDocumentsPerSecond: medianOf('largeInProcessDocumentsPerSecond'),
     },
