@@ -175,7 +175,7 @@ export function timeUnfiltered(
           ORDER BY c.embedding::vector(384) <=> ${vector}::vector(384)
           LIMIT ${K}
         )
-        SELECT *, 1 - distance AS score FROM nearest ORDER BY distance
+        SELECT *, 1 - distance AS score, NULL AS mail FROM nearest ORDER BY distance
       `);
     }),
   );

@@ -7,7 +7,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TenantConnection } from '../with-tenant.ts';
 import type { ConversationOwner } from './conversations.ts';
-import { ChunkLocation } from './search/hits.ts';
+import { ChunkLocation, MailSource } from './search/hits.ts';
 
 /** A chunk given to the answerer as context, numbered as the answer cites it: `[n]`. */
 export const ContextRef = z.object({
@@ -17,6 +17,8 @@ export const ContextRef = z.object({
   version: z.number().int(),
   title: z.string(),
   location: ChunkLocation,
+  /** The email a chunk of synced mail came from (null otherwise; absent in turns kept before mail). */
+  mail: MailSource.nullable().default(null),
 });
 export type ContextRef = z.infer<typeof ContextRef>;
 

@@ -68,6 +68,7 @@ test.serial('the model answers from the retrieved chunks; model and usage are re
       chunkId: body.context[0].chunkId,
       title: body.context[0].title,
       location: body.context[0].location,
+      mail: null,
     },
   ]);
   t.is(body.context[0].chunkId, t.context.world.docs.handbook.pruning);

@@ -6,6 +6,7 @@ import type { Citation, ContextRef } from '../../../db/queries/messages.ts';
 import { locationOf, type ChunkHit } from '../../../db/queries/search/hits.ts';
 import type { TenantConnection } from '../../../db/with-tenant.ts';
 import type { Answer, Answerer, ConversationTurn } from '../../../rag/answer/answerer.ts';
+import { mailSourceOf } from '../../../search/mail-source.ts';
 import { runSearch, type PreparedSearch } from '../../../search/service.ts';
 
 export type ContextHit = Omit<ChunkHit, 'score'>;
@@ -35,6 +36,7 @@ export async function answerFrom(
     version: hit.version,
     title: hit.title,
     location: locationOf(hit),
+    mail: mailSourceOf(hit),
   }));
   const answer = await answerer.answer({
     question: input.question,
@@ -43,7 +45,8 @@ export async function answerFrom(
       n: index + 1,
       text: hit.text,
       documentId: hit.documentId,
-      title: hit.title,
+      // A mail is named as a reader would cite it, with its sender and date.
+      title: context[index]!.mail?.label ?? hit.title,
       location: { page: hit.page ?? undefined, heading: hit.heading ?? undefined },
     })),
   });

@@ -4,14 +4,19 @@ import { z } from 'zod';
 import { Citation as CitationRow, ContextRef as ContextRefRow } from '../../../db/queries/messages.ts';
 import type { Contract } from '../../openapi/contract.ts';
 import { Uuid } from '../../schemas.ts';
-import { ChunkLocation, Filters, Question } from '../search/schema.ts';
+import { ChunkLocation, Filters, MailSource, Question } from '../search/schema.ts';
 
-export const Citation = CitationRow.extend({ location: ChunkLocation }).meta({
+const mail = MailSource.nullable().meta({
+  description:
+    'For a chunk of synced mail, the email it names (`label`); null otherwise, and in turns kept before mail',
+});
+
+export const Citation = CitationRow.extend({ location: ChunkLocation, mail }).meta({
   id: 'Citation',
   description: 'A chunk the answer cites as [n]',
 });
 
-export const ContextRef = ContextRefRow.extend({ location: ChunkLocation }).meta({
+export const ContextRef = ContextRefRow.extend({ location: ChunkLocation, mail }).meta({
   id: 'ContextChunk',
   description: 'A chunk the answer was written from, numbered [n] as the answer would cite it',
 });
@@ -37,12 +42,14 @@ export const AskResponse = z
 export type AskResponse = z.infer<typeof AskResponse>;
 
 export const Ask = {
-  summary: 'Answer a question from the tenant’s documents, with citations',
+  summary: 'Answer a question from the tenant’s documents (and the caller’s mail), with citations',
   description:
     'Hybrid search finds the k best chunks, which are the only context of the answer. With an OpenAI-compatible ' +
     'endpoint configured a language model writes the answer; otherwise it is extractive (quoted sentences). ' +
     'Given a conversationId (of the caller’s own conversation), the question and the answer are appended to it, ' +
-    'and its earlier turns are the model’s history.',
+    'and its earlier turns are the model’s history. The filters are those of /v1/search (`source: "email"` for ' +
+    'mail alone); a citation of mail names it in `mail.label`, as `mail "SUBJECT" from SENDER, DATE` or ' +
+    '`attachment NAME of mail "SUBJECT"`.',
   body: z.strictObject({
     question: Question,
     k: z.number().int().min(1).max(20).default(5),

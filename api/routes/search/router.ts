@@ -4,6 +4,7 @@
 // opens (requireTenant's per-statement mode), so a slow embedder holds no pooled connection.
 import Router from '@koa/router';
 import { locationOf } from '../../../db/queries/search/hits.ts';
+import { mailSourceOf } from '../../../search/mail-source.ts';
 import { search, type SearchResult as FoundChunk } from '../../../search/service.ts';
 import { searcherOf, type ApiContextExtension, type ApiState, type RouteContext } from '../../context.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
@@ -33,6 +34,8 @@ function present({ hit, score, legs }: FoundChunk, fused: boolean): SearchResult
     version: hit.version,
     text: hit.text,
     location: locationOf(hit),
+    source: hit.source,
+    mail: mailSourceOf(hit),
     score,
     scores: { fused: fused ? score : null, dense: legs.dense ?? null, lexical: legs.lexical ?? null },
   };

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { toPgVector } from '../../vector.ts';
 import type { TenantConnection } from '../../with-tenant.ts';
 import { searchableChunks, searchableDocuments, type SearchFilters } from './filters.ts';
-import { ChunkHit, hitColumns } from './hits.ts';
+import { ChunkHit, hitColumns, withMail } from './hits.ts';
 
 /**
  * The dimensions migrations/3_documents.sql indexes: the cast of the index expression, and its
@@ -117,6 +117,7 @@ async function chooseStrategy(
 /** The k nearest candidates by `distance`, best first. */
 async function nearest(tx: TenantConnection, query: DenseQuery, distance: FragmentSqlToken): Promise<ChunkHit[]> {
   // A relaxed-order iterative scan may return its rows slightly out of order: sort them again.
+  // The mail join waits until the k nearest are chosen, so it cannot change the scan's plan.
   const rows = await tx.any(sql.type(Distance)`
     WITH nearest AS MATERIALIZED (
       SELECT ${hitColumns}, coalesce(nullif(${distance}, 'NaN'), 1) AS distance
@@ -124,7 +125,7 @@ async function nearest(tx: TenantConnection, query: DenseQuery, distance: Fragme
       ORDER BY ${distance}
       LIMIT ${query.k}
     )
-    SELECT * FROM nearest ORDER BY distance, "chunkId"
+    ${withMail(sql.fragment`SELECT * FROM nearest`, sql.fragment`h.distance, h."chunkId"`)}
   `);
   return rows.map(({ distance: d, ...hit }) => ({ ...hit, score: 1 - d }));
 }

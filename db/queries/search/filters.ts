@@ -13,6 +13,7 @@ export interface SearchFilters {
   /** Document creation time: at or after `createdAfter`, before `createdBefore`. */
   readonly createdAfter?: Date;
   readonly createdBefore?: Date;
+  /** Documents of one of these sources; an empty list matches none. */
   readonly sources?: readonly DocumentSource[];
 }
 
@@ -24,7 +25,7 @@ export function hasFilters(filters: SearchFilters = {}): boolean {
     filters.tags?.all?.length ||
     filters.createdAfter ||
     filters.createdBefore ||
-    filters.sources?.length,
+    filters.sources,
   );
 }
 
@@ -36,7 +37,7 @@ export function searchableDocuments(tenantId: string, filters: SearchFilters = {
   if (filters.tags?.all?.length) conditions.push(sql.fragment`d.tags @> ${sql.array(filters.tags.all, 'text')}`);
   if (filters.createdAfter) conditions.push(sql.fragment`d.created_at >= ${sql.timestamp(filters.createdAfter)}`);
   if (filters.createdBefore) conditions.push(sql.fragment`d.created_at < ${sql.timestamp(filters.createdBefore)}`);
-  if (filters.sources?.length) conditions.push(sql.fragment`d.source = ANY(${sql.array(filters.sources, 'text')})`);
+  if (filters.sources) conditions.push(sql.fragment`d.source = ANY(${sql.array(filters.sources, 'text')})`);
   return sql.join(conditions, sql.fragment` AND `);
 }
 

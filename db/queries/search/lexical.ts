@@ -21,7 +21,7 @@
 import { sql, type FragmentSqlToken } from 'slonik';
 import type { TenantConnection } from '../../with-tenant.ts';
 import { hasFilters, searchableDocuments, type SearchFilters } from './filters.ts';
-import { ChunkHit, hitColumns } from './hits.ts';
+import { ChunkHit, hitColumns, withMail } from './hits.ts';
 
 export interface Bm25Parameters {
   /** Term-frequency saturation. */
@@ -122,12 +122,17 @@ export async function lexicalSearch(tx: TenantConnection, query: LexicalQuery): 
       GROUP BY u.chunk_id
       ${narrowed ? sql.fragment`` : sql.fragment`ORDER BY score DESC, u.chunk_id LIMIT ${query.k}`}
     )
-    SELECT ${hitColumns}, s.score
-    FROM scored s
-    JOIN chunks c ON c.id = s.chunk_id
-    JOIN documents d ON d.id = c.document_id AND d.active_version = c.version
-    WHERE c.tenant_id = ${tenant} AND ${searchableDocuments(tenant, query.filters)} AND ${constraint}
-    ORDER BY s.score DESC, c.id
-    LIMIT ${query.k}
+    ${withMail(
+      sql.fragment`
+        SELECT ${hitColumns}, s.score
+        FROM scored s
+        JOIN chunks c ON c.id = s.chunk_id
+        JOIN documents d ON d.id = c.document_id AND d.active_version = c.version
+        WHERE c.tenant_id = ${tenant} AND ${searchableDocuments(tenant, query.filters)} AND ${constraint}
+        ORDER BY s.score DESC, c.id
+        LIMIT ${query.k}
+      `,
+      sql.fragment`h.score DESC, h."chunkId"`,
+    )}
   `);
 }
