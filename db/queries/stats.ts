@@ -1,6 +1,8 @@
 // The tenant's figures for /v1/stats, as the caller may see them: the policies leave out other
 // tenants and other members' private documents. Chunks are those search serves (the active
-// versions' counts, kept on each document), read without scanning the chunks table.
+// versions' counts, kept on each document), read without scanning the chunks table. Mail is
+// its user's alone: the emails and attachments counted are the caller's own (none for an API
+// key, which has no user), whatever their role.
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TenantConnection } from '../with-tenant.ts';
@@ -14,6 +16,12 @@ export const TenantStats = z.object({
   chunks: z.number().int(),
   storageBytes: z.number().int(),
   queries: z.object({ total: z.number().int(), last24h: z.number().int() }),
+  mail: z.object({
+    accounts: z.number().int(),
+    emails: z.number().int(),
+    attachments: z.number().int(),
+    attachmentsIndexed: z.number().int(),
+  }),
 });
 export type TenantStats = z.infer<typeof TenantStats>;
 
@@ -23,6 +31,10 @@ const StatsRow = z.object({
   storageBytes: z.number().int(),
   queries: z.number().int(),
   recentQueries: z.number().int(),
+  mailAccounts: z.number().int(),
+  emails: z.number().int(),
+  attachments: z.number().int(),
+  attachmentsIndexed: z.number().int(),
 });
 
 export async function tenantStats(tx: TenantConnection, tenantId: string): Promise<TenantStats> {
@@ -36,7 +48,12 @@ export async function tenantStats(tx: TenantConnection, tenantId: string): Promi
       (SELECT COALESCE(sum(byte_size), 0)::int8 FROM documents WHERE tenant_id = ${tenantId}) AS "storageBytes",
       (SELECT count(*)::int8 FROM query_log WHERE tenant_id = ${tenantId}) AS queries,
       (SELECT count(*)::int8 FROM query_log
-         WHERE tenant_id = ${tenantId} AND created_at > now() - interval '24 hours') AS "recentQueries"
+         WHERE tenant_id = ${tenantId} AND created_at > now() - interval '24 hours') AS "recentQueries",
+      (SELECT count(*)::int8 FROM mail_accounts WHERE tenant_id = ${tenantId}) AS "mailAccounts",
+      (SELECT count(*)::int8 FROM emails WHERE tenant_id = ${tenantId}) AS emails,
+      (SELECT count(*)::int8 FROM email_attachments WHERE tenant_id = ${tenantId}) AS attachments,
+      (SELECT count(*)::int8 FROM email_attachments
+         WHERE tenant_id = ${tenantId} AND status = 'indexed') AS "attachmentsIndexed"
   `);
   const byStatus = Object.fromEntries(DOCUMENT_STATUSES.map((status) => [status, row.byStatus[status] ?? 0])) as Record<
     DocumentStatus,
@@ -47,5 +64,11 @@ export async function tenantStats(tx: TenantConnection, tenantId: string): Promi
     chunks: row.chunks,
     storageBytes: row.storageBytes,
     queries: { total: row.queries, last24h: row.recentQueries },
+    mail: {
+      accounts: row.mailAccounts,
+      emails: row.emails,
+      attachments: row.attachments,
+      attachmentsIndexed: row.attachmentsIndexed,
+    },
   };
 }

@@ -204,3 +204,13 @@ test('an answer from mail cites the email and the attachment by name', async (t)
     [['Airship field guide', null]],
   );
 });
+test('stats count the caller’s own emails and attachments, and nobody else’s', async (t) => {
+  const { mail, member, owner } = t.context;
+  const mine = await call(mail.api, 'GET', '/v1/stats', as(member));
+  t.deepEqual(mine.body.mail, { accounts: 1, emails: 2, attachments: 1, attachmentsIndexed: 1 });
+  const theirs = await call(mail.api, 'GET', '/v1/stats', as(owner));
+  t.deepEqual(theirs.body.mail, { accounts: 0, emails: 0, attachments: 0, attachmentsIndexed: 0 });
+  // The owner's documents count the shared one only; the member's include their two mails.
+  t.is(theirs.body.documents.total, 1);
+  t.is(mine.body.documents.total, 3);
+});

@@ -50,6 +50,7 @@ test('searches and asks are counted for their tenant alone', async (t) => {
     chunks: 0,
     storageBytes: 0,
     queries: { total: 0, last24h: 0 },
+    mail: { accounts: 0, emails: 0, attachments: 0, attachmentsIndexed: 0 },
   });
   await call(api, 'POST', '/v1/search', { ...who, body: { query: 'apple' } });
   await call(api, 'POST', '/v1/search', { ...who, body: { query: 'apple', mode: 'lexical' } });

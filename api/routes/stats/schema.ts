@@ -6,7 +6,9 @@ export const Stats = TenantStats.meta({
   id: 'TenantStats',
   description:
     'Documents by status, the chunks search serves, the bytes of the originals, and the searches and asks ' +
-    'counted, as the caller sees them (other members’ private documents are not counted)',
+    'counted, as the caller sees them (other members’ private documents are not counted), and the caller’s own ' +
+    'synced mail: mail accounts, emails and their attachments (those read into search too). Mail is its user’s ' +
+    'alone, so no owner or admin counts another member’s, and an API key counts none.',
 });
 
 export const GetStats = {
