@@ -11,10 +11,13 @@
 //   GET  /gmail/v1/users/me/messages/:id/attachments/:a messages.attachments.get
 //   GET  /gmail/v1/users/me/history                     history.list (startHistoryId, pageToken;
 //                                                       404 for a start id older than the history)
+//   GET  /oauth2/v1/certs           the keys Google signs ID tokens with, PEM by key id, as
+//                                   googleapis.com serves them: `pushToken` mints a push
+//                                   subscription's OIDC token with one, `pushBody` the message
 // Each user's mailbox is a GmailMailbox (gmail-mailbox.ts), which a test changes at will. Faults
 // on demand: `failNextGmail` (429 with Retry-After, 403 rateLimitExceeded, 5xx), a mailbox's
 // `failMessage` (a 400 for one message), and `failNextToken` (invalid_grant). Tests inspect `requests`.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -65,6 +68,47 @@ export interface GmailFault {
   readonly path?: RegExp;
 }
 
+/** The service account the stand-in's Pub/Sub push subscription signs as, unless a test says otherwise. */
+export const PUSH_SERVICE_ACCOUNT = 'gmail-push@quarry-test.iam.gserviceaccount.com';
+
+/** What a minted push token says, beside the defaults of a valid one (`exp` and `iat` in epoch seconds). */
+export interface PushTokenClaims {
+  readonly aud: string;
+  readonly email?: string;
+  readonly email_verified?: boolean;
+  readonly iss?: string;
+  readonly iat?: number;
+  readonly exp?: number;
+}
+
+/** A Pub/Sub push request's body for a Gmail notification, as Google sends it (camelCase and snake_case ids). */
+export function pushBody(notification: { emailAddress: string; historyId: string | number | bigint }) {
+  const data = Buffer.from(
+    JSON.stringify({ emailAddress: notification.emailAddress, historyId: Number(notification.historyId) }),
+  ).toString('base64');
+  const messageId = String(Math.floor(Math.random() * 1e15));
+  const publishTime = new Date().toISOString();
+  return {
+    message: { data, messageId, message_id: messageId, publishTime, publish_time: publishTime },
+    subscription: 'projects/quarry-test/subscriptions/gmail-push',
+  };
+}
+
+interface SigningKey {
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+  readonly publicPem: string;
+}
+
+function signingKey(): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    kid: randomBytes(20).toString('hex'),
+    privateKey,
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
 export interface OAuthFault {
   readonly status: number;
   readonly error: string;
@@ -99,6 +143,9 @@ export class GoogleStandIn {
   private readonly tokenFaults: OAuthFault[] = [];
   private readonly gmailFaults: GmailFault[] = [];
 
+  /** The key the certs endpoint serves, and one it does not (a forger's). */
+  private readonly idTokenKey = signingKey();
+  private readonly foreignKey = signingKey();
   private denyNext = false;
   private nextEmail: string | undefined;
   private readonly defaultEmail: string;
@@ -137,6 +184,38 @@ export class GoogleStandIn {
       GOOGLE_REVOKE_URL: `${this.baseUrl}/revoke`,
       GMAIL_API_ROOT: `${this.baseUrl}/`,
     };
+  }
+
+  /** The settings that turn Gmail push on against this stand-in's keys, for `audience`. */
+  pushSettings(audience: string, serviceAccount = PUSH_SERVICE_ACCOUNT): Record<string, string> {
+    return {
+      MAIL_PUSH_AUDIENCE: audience,
+      MAIL_PUSH_SERVICE_ACCOUNT: serviceAccount,
+      MAIL_PUSH_CERTS_URL: `${this.baseUrl}/oauth2/v1/certs`,
+    };
+  }
+
+  /**
+   * An OIDC ID token as Pub/Sub signs a push with (RS256, issued by accounts.google.com for the
+   * push service account, valid for an hour), with `claims` over those defaults; `foreign` signs it
+   * with a key the certs endpoint does not serve.
+   */
+  pushToken(claims: PushTokenClaims, options: { foreign?: boolean } = {}): string {
+    const key = options.foreign ? this.foreignKey : this.idTokenKey;
+    const now = Math.floor(Date.now() / 1000);
+    const payload = {
+      iss: 'https://accounts.google.com',
+      azp: '111111111111111111111',
+      sub: '111111111111111111111',
+      email: PUSH_SERVICE_ACCOUNT,
+      email_verified: true,
+      iat: now,
+      exp: now + 3600,
+      ...claims,
+    };
+    const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+    const signed = `${encode({ alg: 'RS256', kid: key.kid, typ: 'JWT' })}.${encode(payload)}`;
+    return `${signed}.${sign('RSA-SHA256', Buffer.from(signed), key.privateKey).toString('base64url')}`;
   }
 
   async stop(): Promise<void> {
@@ -336,6 +415,9 @@ export class GoogleStandIn {
         this.json(response, 200, this.tokenEndpoint(params, authorization));
       } else if (route === 'POST /revoke') {
         this.json(response, 200, this.revokeEndpoint(params));
+      } else if (route === 'GET /oauth2/v1/certs') {
+        response.setHeader('cache-control', 'public, max-age=300');
+        this.json(response, 200, { [this.idTokenKey.kid]: this.idTokenKey.publicPem });
       } else if (url.pathname.startsWith('/gmail/v1/users/me/')) {
         const mailbox = this.mailboxFor(authorization);
         this.injectGmailFault(url.pathname, response);
