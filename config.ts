@@ -182,6 +182,15 @@ const ConfigSchema = z.object({
   // Steps (activities) one run of a mailbox workflow schedules before it continues as new, so
   // that its history stays far below Temporal's limits (some six events a step).
   MAIL_STEPS_PER_RUN: z.coerce.number().int().min(4).max(1500),
+  // Gmail push notifications (POST /v1/mail/push, from a Cloud Pub/Sub push subscription on the
+  // Gmail watch topic). Google signs each push with an OIDC ID token whose audience is the one
+  // set on the subscription and whose email is the subscription's service account: both are
+  // required to turn push on (without them /v1/mail/push answers 404 mail_push_not_configured).
+  // The certificates the tokens are checked against are Google's (PEM, as
+  // https://www.googleapis.com/oauth2/v1/certs serves them); tests point them at a stand-in.
+  MAIL_PUSH_AUDIENCE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).max(2000).optional()),
+  MAIL_PUSH_SERVICE_ACCOUNT: z.preprocess((v) => (v === '' ? undefined : v), z.email().optional()),
+  MAIL_PUSH_CERTS_URL: z.string().url(),
   // --- end of Gmail connections ---
 });
 
@@ -205,6 +214,14 @@ function checkGoogleClient(config: z.infer<typeof ConfigSchema>): string[] {
   return (['GOOGLE_OAUTH_CLIENT_SECRET', 'GOOGLE_OAUTH_REDIRECT_URI'] as const)
     .filter((key) => config[key] === undefined)
     .map((key) => `${key}: required with GOOGLE_OAUTH_CLIENT_ID`);
+}
+
+/** Push is on with both its audience and its service account, and off with neither. */
+function checkMailPush(config: z.infer<typeof ConfigSchema>): string[] {
+  if ((config.MAIL_PUSH_AUDIENCE === undefined) === (config.MAIL_PUSH_SERVICE_ACCOUNT === undefined)) return [];
+  return config.MAIL_PUSH_AUDIENCE === undefined
+    ? ['MAIL_PUSH_AUDIENCE: required with MAIL_PUSH_SERVICE_ACCOUNT']
+    : ['MAIL_PUSH_SERVICE_ACCOUNT: required with MAIL_PUSH_AUDIENCE'];
 }
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -287,6 +304,7 @@ const defaults = {
   MAIL_BATCH_SIZE: 100,
   MAIL_FETCH_CONCURRENCY: 8,
   MAIL_STEPS_PER_RUN: 500,
+  MAIL_PUSH_CERTS_URL: 'https://www.googleapis.com/oauth2/v1/certs',
   // --- end of Gmail connections ---
 } satisfies Partial<Record<keyof Config, unknown>>;
 
@@ -324,6 +342,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (embedding.length) throw new ConfigurationError(embedding);
   const google = checkGoogleClient(parsed.data);
   if (google.length) throw new ConfigurationError(google);
+  const push = checkMailPush(parsed.data);
+  if (push.length) throw new ConfigurationError(push);
   if (parsed.data.NODE_ENV === 'production') {
     const missing = REQUIRED_IN_PRODUCTION.filter((key) => parsed.data[key] === undefined);
     if (missing.length) throw new ConfigurationError(missing.map((key) => `${key}: required in production`));

@@ -16,6 +16,7 @@ import { notFound } from './middleware/not-found.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { buildOpenApiDocument } from './openapi/document.ts';
 import { googleMailOf } from '../mail/google.ts';
+import { pushVerifierOf } from '../mail/push.ts';
 import { tokenCipherOf } from '../mail/token-cipher.ts';
 import { LocalBlobStore } from '../storage/local-blob-store.ts';
 import { createAnswerer } from '../rag/answer/factory.ts';
@@ -53,7 +54,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     answerer: deps.answerer ?? createAnswerer(config),
     bm25: { k1: config.BM25_K1, b: config.BM25_B },
     fusion: { method: config.HYBRID_FUSION, denseWeight: config.HYBRID_DENSE_WEIGHT },
-    mail: { google: googleMailOf(config), cipher: tokenCipherOf(config) },
+    mail: { google: googleMailOf(config), cipher: tokenCipherOf(config), push: pushVerifierOf(config) },
   };
 
   const resources = [

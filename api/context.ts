@@ -13,6 +13,7 @@ import type { TenantConnection } from '../db/with-tenant.ts';
 import type { Answerer } from '../rag/answer/answerer.ts';
 import type { Embedder } from '../rag/embed/embedder.ts';
 import type { GoogleMail } from '../mail/google.ts';
+import type { PushVerifier } from '../mail/push.ts';
 import type { TokenCipher } from '../mail/token-cipher.ts';
 import type { Searcher } from '../search/query-log.ts';
 import type { HybridFusion } from '../search/service.ts';
@@ -49,8 +50,15 @@ export interface ApiServices extends ApiDeps {
   readonly bm25: Bm25Parameters;
   /** How hybrid search fuses its legs (HYBRID_FUSION, HYBRID_DENSE_WEIGHT). */
   readonly fusion: HybridFusion;
-  /** Mail connections: Google (null without GOOGLE_OAUTH_CLIENT_ID) and the token cipher (null without a key). */
-  readonly mail: { readonly google: GoogleMail | null; readonly cipher: TokenCipher | null };
+  /**
+   * Mail connections: Google (null without GOOGLE_OAUTH_CLIENT_ID), the token cipher (null without a
+   * key), and the verifier of Gmail push notifications (null unless MAIL_PUSH_* are set).
+   */
+  readonly mail: {
+    readonly google: GoogleMail | null;
+    readonly cipher: TokenCipher | null;
+    readonly push: PushVerifier | null;
+  };
 }
 
 /** A person signed in with an access token. */

@@ -55,8 +55,8 @@ export class ForbiddenError extends ApiError {
 
 /** Thrown when a route or resource does not exist, or belongs to a tenant the caller is not in. */
 export class NotFoundError extends ApiError {
-  constructor(message = 'Not found') {
-    super(404, 'not_found', message);
+  constructor(message = 'Not found', code = 'not_found') {
+    super(404, code, message);
   }
 }
 

@@ -73,6 +73,25 @@ test('the mailbox workflow syncs every 5 minutes in batches of 100 by default, w
   }
 });
 
+test('mail push is off by default, and on with both its audience and its service account', (t) => {
+  t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash' }), {
+    MAIL_PUSH_AUDIENCE: undefined,
+    MAIL_PUSH_SERVICE_ACCOUNT: undefined,
+    MAIL_PUSH_CERTS_URL: 'https://www.googleapis.com/oauth2/v1/certs',
+  });
+  const push = { MAIL_PUSH_AUDIENCE: 'https://quarry.test/v1/mail/push', MAIL_PUSH_SERVICE_ACCOUNT: 'push@p.iam.test' };
+  t.like(loadConfig({ EMBEDDING_PROVIDER: 'hash', ...push }), push);
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', MAIL_PUSH_AUDIENCE: push.MAIL_PUSH_AUDIENCE }), {
+    message: /MAIL_PUSH_SERVICE_ACCOUNT: required with MAIL_PUSH_AUDIENCE/,
+  });
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', MAIL_PUSH_SERVICE_ACCOUNT: 'push@p.iam.test' }), {
+    message: /MAIL_PUSH_AUDIENCE: required with MAIL_PUSH_SERVICE_ACCOUNT/,
+  });
+  t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', ...push, MAIL_PUSH_SERVICE_ACCOUNT: 'not an email' }), {
+    message: /MAIL_PUSH_SERVICE_ACCOUNT/,
+  });
+});
+
 test('a Google OAuth client id needs its secret and redirect URI', (t) => {
   t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', GOOGLE_OAUTH_CLIENT_ID: 'id' }), {
     message: /GOOGLE_OAUTH_CLIENT_SECRET: required with GOOGLE_OAUTH_CLIENT_ID[\s\S]*GOOGLE_OAUTH_REDIRECT_URI/,

@@ -159,3 +159,24 @@ export function markMailAccountSynced(
     RETURNING ${columns}
   `);
 }
+
+export const PushTarget = z.object({
+  tenantId: z.uuid(),
+  userId: z.uuid(),
+  accountId: z.uuid(),
+  historyId: z.string().nullable(),
+});
+export type PushTarget = z.infer<typeof PushTarget>;
+
+/**
+ * The connected accounts of a mailbox address, in every tenant and of every user, with the history
+ * id each has synced to: what a Gmail push notification (verified first) needs to reach their
+ * mailbox workflows, read through the narrow definer lookup of migrations/13_mail_push.sql, since
+ * no tenant or user is known when Google pushes.
+ */
+export function findPushTargets(db: Pick<TenantConnection, 'any'>, address: string): Promise<readonly PushTarget[]> {
+  return db.any(sql.type(PushTarget)`
+    SELECT tenant_id AS "tenantId", user_id AS "userId", account_id AS "accountId", history_id AS "historyId"
+    FROM mail_push_accounts(${address})
+  `);
+}

@@ -122,6 +122,7 @@ test('openapi.json documents every route the routers serve', async (t) => {
     'POST /v1/jobs/maintenance',
     'POST /v1/mail/accounts',
     'POST /v1/mail/accounts/{accountId}/sync',
+    'POST /v1/mail/push',
     'POST /v1/search',
     'POST /v1/tenants',
     'POST /v1/tenants/{tenantId}/members',
@@ -129,6 +130,16 @@ test('openapi.json documents every route the routers serve', async (t) => {
   const login = reply.body.paths['/v1/auth/login'].post;
   t.deepEqual(Object.keys(login.responses).sort(), ['200', '400', '401', '413', '415', '429']);
   t.deepEqual(login.requestBody.content['application/json'].schema.required, ['email', 'password']);
+  const mailPush = reply.body.paths['/v1/mail/push'].post;
+  t.deepEqual(Object.keys(mailPush.responses).sort(), ['204', '400', '401', '404', '413', '415', '503']);
+  t.deepEqual(mailPush.security, [], 'Google signs a push: no Quarry credential');
+  const filters = reply.body.components.schemas.SearchFilters.properties;
+  t.deepEqual(reply.body.components.schemas.SearchSource.enum, ['upload', 'text', 'gmail', 'email', 'documents']);
+  t.truthy(filters.source && filters.sources);
+  const mail = JSON.stringify(reply.body.components.schemas.SearchResult.properties.mail);
+  for (const field of ['subject', 'sender', 'sentAt', 'gmailMessageId', 'link', 'attachment', 'label']) {
+    t.true(mail.includes(`"${field}"`), `SearchResult.mail documents ${field}`);
+  }
   const jobs = reply.body.paths['/v1/jobs'].get;
   t.deepEqual(jobs.security, [{ bearer: [] }, { apiKey: [] }]);
   t.true(jobs.parameters.some((parameter: { name: string; in: string }) => parameter.name === 'x-tenant-id'));

@@ -20,7 +20,7 @@ import { startApiProcess, type ApiProcess } from '../helpers/api-process.ts';
 import { sendRaw } from '../helpers/raw-http.ts';
 import { ownerPool, uniqueTaskQueue } from '../helpers/stack.ts';
 import { startTestWorker } from '../helpers/worker.ts';
-import { GoogleStandIn } from '../stubs/google-server.ts';
+import { GoogleStandIn, pushBody } from '../stubs/google-server.ts';
 import { hostileFile, hostileFilename, hostileHeaders, hostileId, hostileRawBody, hostileValue } from './hostile.ts';
 import { propertyNames, valueFor, type Components, type JsonSchema } from './schema-arbitrary.ts';
 
@@ -30,6 +30,10 @@ const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.en
 const REQUEST_TIMEOUT_MS = 30_000;
 /** How long an accepted upload may take to reach a terminal status, once the cases are sent. */
 const SETTLE_TIMEOUT_MS = 120_000;
+
+/** The audience of Gmail push tokens: /v1/mail/push is on, and the fuzz signs some pushes as Google does. */
+const PUSH_AUDIENCE = 'https://quarry.test/v1/mail/push';
+const PUSH = '/v1/mail/push';
 
 type Identity = 'owner' | 'member' | 'viewer' | 'apiKey' | 'none' | 'garbage';
 
@@ -88,6 +92,7 @@ test.before(async (t) => {
   const settings = {
     ...documentSettings({ PLATFORM_TASK_QUEUE: uniqueTaskQueue('platform') }),
     ...google.settings('https://quarry.test/v1/mail/oauth/callback'),
+    ...google.pushSettings(PUSH_AUDIENCE),
     METRICS_TOKEN: 'fuzz-metrics-token-0123456789',
   };
   const worker = await startIngestionWorker(settings);
@@ -252,6 +257,17 @@ function caseFor(operation: Operation, world: World): fc.Arbitrary<Case> {
   if (operation.json || operation.multipart) {
     bodies.push(hostileRawBody.map((raw) => ({ kind: 'raw' as const, ...raw })));
   }
+  if (operation.template === PUSH) {
+    // Pushes as Pub/Sub sends them, for the fuzz's own mailbox or an address nobody has.
+    bodies.push(
+      fc
+        .tuple(
+          fc.constantFrom('fuzz@gmail.test', 'nobody@gmail.test', 'FUZZ@gmail.test'),
+          fc.bigInt(0n, 2n ** 64n - 1n),
+        )
+        .map(([emailAddress, historyId]) => ({ kind: 'json' as const, value: pushBody({ emailAddress, historyId }) })),
+    );
+  }
   if (operation.multipart) {
     bodies.push(
       fc
@@ -327,6 +343,8 @@ async function tokenOf(world: World, identity: Identity, operation: Operation): 
     case 'apiKey':
       return world.apiKey;
     default: {
+      // A push bears Google's token, not a Quarry credential: the people here sign as Pub/Sub does.
+      if (operation.template === PUSH) return world.google.pushToken({ aud: PUSH_AUDIENCE });
       const account = world.accounts[identity];
       if (operation.template !== '/v1/auth/logout') return account.token;
       // Logging out ends the session it is sent with: use one of its own.

@@ -35,7 +35,7 @@ export interface MailHarness {
 }
 
 export async function startMail(
-  overrides: Record<string, string> = {},
+  overrides: Record<string, string> | ((google: GoogleStandIn) => Record<string, string>) = {},
   options: { worker?: boolean } = {},
 ): Promise<MailHarness> {
   const google = new GoogleStandIn();
@@ -44,7 +44,7 @@ export async function startMail(
   const settings = documentSettings({
     ...google.settings(REDIRECT_URI),
     MAIL_SYNC_INTERVAL_SECONDS: '3600',
-    ...overrides,
+    ...(typeof overrides === 'function' ? overrides(google) : overrides),
   });
   const api = await startApi(settings);
   const worker = options.worker === false ? null : await startIngestionWorker(settings);

@@ -35,11 +35,13 @@ import { serialized } from '../../schemas.ts';
 import { mailboxOutcome } from '../../../workflow-client/mail.ts';
 import { completeConnection, mailCipher, startConnection } from './connect.ts';
 import { toMailbox } from './mailbox.ts';
+import { push, verifyPush } from './push.ts';
 import {
   ConnectMailAccount,
   DisconnectMailAccount,
   GetMailAccount,
   ListMailAccounts,
+  MailPush,
   OAuthCallback,
   SyncMailAccount,
   type MailAccount,
@@ -65,6 +67,8 @@ export function createMailRouter(): Router<ApiState, ApiContextExtension> {
   router.post('/accounts/:accountId/sync', authenticate(), requireTenant(), validate(SyncMailAccount), syncNow);
   // No credentials: Google redirects the user's browser here, and the state says whose attempt it is.
   router.get('/oauth/callback', validate(OAuthCallback), callback);
+  // Google's Pub/Sub, signing with the push subscription's service account instead of a Quarry credential.
+  router.post('/push', verifyPush(), validate(MailPush), push);
   return router;
 }
 

@@ -126,3 +126,57 @@ export const SyncMailAccount = {
   responses: { 202: { description: 'The sync is asked for; the account as it stands', schema: MailAccount } },
   errors: [404, 409, 503],
 } satisfies Contract;
+
+/** Gmail's history id: an unsigned 64-bit number, sent as a JSON number (or its decimal string). */
+const HistoryId = z
+  .union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[0-9]{1,20}$/)])
+  .transform(String);
+
+/** What Gmail publishes on the watch topic: the mailbox that changed and its history id now. */
+export const GmailNotification = z.object({ emailAddress: Email, historyId: HistoryId });
+export type GmailNotification = z.infer<typeof GmailNotification>;
+
+/** A Pub/Sub message's data: base64 of the notification's JSON, decoded and checked. */
+const NotificationData = z
+  .string()
+  .max(4096)
+  .regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64')
+  .transform((data, ctx) => {
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be base64 of a JSON object' });
+      return z.NEVER;
+    }
+    const parsed = GmailNotification.safeParse(decoded);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  })
+  .meta({ description: 'base64 of `{"emailAddress": "…", "historyId": …}`, as Gmail publishes it' });
+
+export const MailPush = {
+  summary: 'A Gmail push notification (Cloud Pub/Sub push subscription)',
+  description:
+    'Google’s Pub/Sub delivers the notifications Gmail publishes for a watched mailbox here, signed with an OIDC ' +
+    'ID token in `Authorization: Bearer` (issued by accounts.google.com for the audience MAIL_PUSH_AUDIENCE, ' +
+    '`email` the push service account MAIL_PUSH_SERVICE_ACCOUNT, verified). Every connected account of that ' +
+    'address whose sync is behind the notification’s history id is told to sync now (its mailbox workflow’s ' +
+    '`syncNow` signal). Answers 204, which acknowledges the message, also for an address no account has (it ' +
+    'could never succeed, and Pub/Sub retries what is not acknowledged). A token that is missing or does not ' +
+    'verify is 401 `invalid_push_token`; a body that is not a push message, 400; Temporal or Google’s ' +
+    'certificates unreachable, 503 with Retry-After (Pub/Sub retries). Without MAIL_PUSH_AUDIENCE and ' +
+    'MAIL_PUSH_SERVICE_ACCOUNT push is off: 404 `mail_push_not_configured`.',
+  body: z.object({
+    message: z.object({
+      data: NotificationData,
+      messageId: z.string().max(200).optional(),
+      publishTime: z.string().max(100).optional(),
+      attributes: z.record(z.string(), z.string().max(1000)).optional(),
+    }),
+    subscription: z.string().max(1000).optional(),
+  }),
+  responses: { 204: { description: 'Acknowledged: the accounts of the address (if any) sync now' } },
+  errors: [401, 404, 503],
+} satisfies Contract;
