@@ -3,7 +3,8 @@
 // serves (google-auth-library's verifyIdToken fetches it there). A verified push makes the
 // mailbox workflow of every account of the address sync now; a token that is not the push
 // subscription's is refused, a body that is not a push message too, an address nobody has is
-// acknowledged, and with Temporal down the push is refused 503 for Pub/Sub to retry.
+// acknowledged, and with Temporal (or Google's certificates) unreachable the push is refused 503
+// for Pub/Sub to retry.
 import pino from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -185,6 +186,23 @@ test.serial('without push settings the endpoint is 404 mail_push_not_configured'
     t.is(reply.status, 404);
     t.is(reply.body.error.code, 'mail_push_not_configured');
     t.is(reply.headers.get('retry-after'), null);
+  } finally {
+    await api.close();
+  }
+});
+
+test.serial('with Google’s certificates unreachable a push is 503 google_unavailable with Retry-After', async (t) => {
+  const { google } = t.context.mail;
+  const api = await startApi({
+    ...google.settings(),
+    ...google.pushSettings(AUDIENCE),
+    MAIL_PUSH_CERTS_URL: 'http://127.0.0.1:1/oauth2/v1/certs',
+  });
+  try {
+    const reply = await push(api, validToken(t), pushBody({ emailAddress: t.context.address, historyId: 1 }));
+    t.is(reply.status, 503, JSON.stringify(reply.body));
+    t.is(reply.body.error.code, 'google_unavailable');
+    t.regex(reply.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
   } finally {
     await api.close();
   }
