@@ -171,7 +171,7 @@ export type PushTarget = z.infer<typeof PushTarget>;
 /**
  * The connected accounts of a mailbox address, in every tenant and of every user, with the history
  * id each has synced to: what a Gmail push notification (verified first) needs to reach their
- * mailbox workflows, read through the narrow definer lookup of migrations/13_mail_push.sql, since
+ * mailbox workflows, read through the narrow definer lookup of migrations/14_mail_push.sql, since
  * no tenant or user is known when Google pushes.
  */
 export function findPushTargets(db: Pick<TenantConnection, 'any'>, address: string): Promise<readonly PushTarget[]> {

@@ -1,7 +1,7 @@
 // POST /v1/mail/push: Gmail's push notifications, delivered by a Cloud Pub/Sub push subscription.
 // No Quarry credentials come with them, only Google's signature (mail/push.ts checks it). A
 // verified notification names a mailbox address and its history id now; the accounts connected to
-// that address (found by the narrow definer lookup of migrations/13_mail_push.sql: no tenant or
+// that address (found by the narrow definer lookup of migrations/14_mail_push.sql: no tenant or
 // user is known yet) whose sync has not reached that history id are told to sync now.
 // Pub/Sub retries until it is answered 2xx, so what can never succeed (an address no account has)
 // is acknowledged too, and only what may succeed later (Temporal down) is not.
