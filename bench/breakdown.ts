@@ -7,12 +7,15 @@
 //   - per workflow task: its wait in the queue and its run;
 //   - documents per second, and the upload latency (p50/p95) during the import.
 // Options: --documents N (200), --concurrency N (16), --embedder hash|onnx (hash: the pure cost
-// of orchestration; onnx: the offline default, each chunk's inference on top).
+// of orchestration; onnx: the offline default, each chunk's inference on top), --batch N (0: each
+// abstract its own upload; N: batches of N files through POST /v1/documents/batch, --concurrency
+// requests at a time, the histories being the imports', their spans shared by their documents).
 // Starts its own PostgreSQL and Temporal as `npm test` does; writes bench/results/breakdown.{json,md}.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { temporal as proto } from '@temporalio/proto';
 import pino from 'pino';
@@ -27,20 +30,24 @@ import { createIngestionWorker } from '../worker.ts';
 import { documentText, readBeir } from './lib/beir.ts';
 import { machine, writeResults } from './lib/results.ts';
 import { mapLimit, mean, median, percentile } from './lib/stats.ts';
-import { createBenchTenant, signUpOwner, upload } from './lib/uploads.ts';
+import { createBenchTenant, signUpOwner, upload, uploadBatch } from './lib/uploads.ts';
 
 const { values: args } = parseArgs({
   options: {
     documents: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '16' },
     embedder: { type: 'string', default: 'hash' },
+    batch: { type: 'string', default: '0' },
     dataset: { type: 'string', default: path.resolve(projectRoot, '..', 'shared', 'datasets', 'scifact') },
   },
 });
 const DOCUMENTS = Number(args.documents);
 const CONCURRENCY = Number(args.concurrency);
+const BATCH = Number(args.batch);
 /** Histories read for the breakdown (each is a request to Temporal). */
-const SAMPLE = Math.min(100, DOCUMENTS);
+const SAMPLE = Math.min(100, BATCH > 0 ? Math.ceil(DOCUMENTS / BATCH) : DOCUMENTS);
+/** Documents one history covers (the last batch may hold fewer: a close enough share). */
+const PER_HISTORY = BATCH > 0 ? Math.min(BATCH, DOCUMENTS) : 1;
 
 /**
  * CPU seconds used so far by this process and each kind of its descendants (PostgreSQL's
@@ -137,16 +144,29 @@ try {
   const corpus = readBeir(args.dataset).corpus.slice(0, DOCUMENTS);
   const cpuBefore = cpuByProgram(runDir);
   const begun = performance.now();
-  const answers = await mapLimit(corpus, CONCURRENCY, (document) =>
-    upload(api, tenant, { title: document.title || document.id, text: documentText(document) }),
-  );
-  const ids = answers.map((answer) => {
-    if (answer.status !== 201 || !answer.documentId) throw new Error(`upload answered ${answer.status}`);
-    return answer.documentId;
-  });
-  const handles = ids.map((documentId) =>
-    temporal.client.workflow.getHandle(ingestionWorkflowId({ tenantId: tenant.tenantId, documentId })),
-  );
+  const documents = corpus.map((document) => ({ title: document.title || document.id, text: documentText(document) }));
+  let answers: { ms: number }[];
+  let handles: WorkflowHandle[];
+  if (BATCH > 0) {
+    const batches = Array.from({ length: Math.ceil(documents.length / BATCH) }, (_, b) =>
+      documents.slice(b * BATCH, (b + 1) * BATCH),
+    );
+    const replies = await mapLimit(batches, CONCURRENCY, (batch) => uploadBatch(api, tenant, batch));
+    handles = replies.map((reply) => {
+      if (reply.status !== 201 || !reply.workflowId) throw new Error(`batch answered ${reply.status}`);
+      return temporal.client.workflow.getHandle(reply.workflowId);
+    });
+    answers = replies;
+  } else {
+    const uploads = await mapLimit(documents, CONCURRENCY, (document) => upload(api, tenant, document));
+    handles = uploads.map((answer) => {
+      if (answer.status !== 201 || !answer.documentId) throw new Error(`upload answered ${answer.status}`);
+      return temporal.client.workflow.getHandle(
+        ingestionWorkflowId({ tenantId: tenant.tenantId, documentId: answer.documentId }),
+      );
+    });
+    answers = uploads;
+  }
   await Promise.all(handles.map((handle) => handle.result()));
   const importSeconds = (performance.now() - begun) / 1000;
   const cpuMsPerDocument = Object.fromEntries(
@@ -192,7 +212,8 @@ try {
       if (event.workflowTaskCompletedEventAttributes) add('workflow tasks: run', at - taskStartedAt);
     }
   }
-  const perDocument = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / SAMPLE;
+  const perDocument = (values: readonly number[]) =>
+    values.reduce((sum, value) => sum + value, 0) / (SAMPLE * PER_HISTORY);
   const rows = [...spans].map(([name, values]) => {
     const activity = name.endsWith(': run') ? inside.get(name.slice(0, -': run'.length)) : undefined;
     return {
@@ -206,7 +227,13 @@ try {
   const report = {
     generatedAt: new Date().toISOString(),
     machine: machine(),
-    settings: { documents: DOCUMENTS, concurrency: CONCURRENCY, embedder: config.EMBEDDING_MODEL, sample: SAMPLE },
+    settings: {
+      documents: DOCUMENTS,
+      concurrency: CONCURRENCY,
+      batch: BATCH,
+      embedder: config.EMBEDDING_MODEL,
+      sample: SAMPLE,
+    },
     documentsPerSecond: DOCUMENTS / importSeconds,
     cpuMsPerDocument,
     upload: { p50Ms: median(uploadMs), p95Ms: percentile(uploadMs, 95), meanMs: mean(uploadMs) },
@@ -216,10 +243,12 @@ try {
   const markdown = [
     '# Where a small document’s time goes (`npm run bench:breakdown`)',
     '',
-    `${DOCUMENTS} SciFact abstracts through \`POST /v1/documents\`, ${CONCURRENCY} at a time, embedder ${config.EMBEDDING_MODEL}; ` +
+    (BATCH > 0
+      ? `${DOCUMENTS} SciFact abstracts through \`POST /v1/documents/batch\`, ${BATCH} files a request, ${CONCURRENCY} requests at a time, embedder ${config.EMBEDDING_MODEL}; `
+      : `${DOCUMENTS} SciFact abstracts through \`POST /v1/documents\`, ${CONCURRENCY} at a time, embedder ${config.EMBEDDING_MODEL}; `) +
       `histories of ${SAMPLE} runs. ${report.generatedAt}; ${report.machine}.`,
     '',
-    `Import: **${report.documentsPerSecond.toFixed(2)} documents/s**; upload p50 ${ms(report.upload.p50Ms)} ms, p95 ${ms(report.upload.p95Ms)} ms.`,
+    `Import: **${report.documentsPerSecond.toFixed(2)} documents/s**; ${BATCH > 0 ? 'batch request' : 'upload'} p50 ${ms(report.upload.p50Ms)} ms, p95 ${ms(report.upload.p95Ms)} ms.`,
     '',
     `CPU per document (ms): ${Object.entries(cpuMsPerDocument)
       .filter(([, value]) => value >= 0.5)

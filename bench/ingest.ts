@@ -43,6 +43,7 @@ import { createInProcessPipeline } from './lib/in-process.ts';
 import { LocalBlobStore } from '../storage/local-blob-store.ts';
 import { writeReport, type IngestReport, type RoundFigures } from './lib/ingest-report.ts';
 import { mapLimit, median } from './lib/stats.ts';
+import { uploadBatch } from './lib/uploads.ts';
 import {
   copyBaseline,
   createCopyTable,
@@ -160,21 +161,9 @@ try {
       documents.slice(b * BATCH_FILES, (b + 1) * BATCH_FILES),
     );
     await mapLimit(batches, BATCH_REQUESTS, async (batch) => {
-      const form = new FormData();
-      for (const document of batch) {
-        const name = `${document.title.replace(/[^\p{L}\p{N} ,.-]/gu, ' ').slice(0, 200)}.txt`;
-        form.append('file', new Blob([document.text], { type: 'text/plain' }), name);
-      }
-      const response = await fetch(`${api.url}/v1/documents/batch`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'x-tenant-id': tenantId },
-        body: form,
-      });
-      const reply = (await response.json()) as { batch: { workflowId: string | null } };
-      if (response.status !== 201 || !reply.batch.workflowId) {
-        throw new Error(`batch failed: ${response.status} ${JSON.stringify(reply)}`);
-      }
-      const result = (await temporal.client.workflow.getHandle(reply.batch.workflowId).result()) as { failed: number };
+      const reply = await uploadBatch(api, { token, userId: login.user.id, tenantId }, batch);
+      if (reply.status !== 201 || !reply.workflowId) throw new Error(`batch failed: ${JSON.stringify(reply)}`);
+      const result = (await temporal.client.workflow.getHandle(reply.workflowId).result()) as { failed: number };
       if (result.failed > 0) throw new Error(`documents of a batch failed: ${JSON.stringify(result)}`);
     });
   };

@@ -6,6 +6,8 @@ import { call, tenantOwner } from '../api/harness.ts';
 import { readFixture } from '../rag/fixtures.ts';
 import { importWorkflowId } from '../../workflow-client/documents.ts';
 import {
+  BUILD_STEPS,
+  buildHistory,
   chunkStats,
   filesBelow,
   postBatch,
@@ -33,16 +35,7 @@ const BUILT = [
   'job:started:1',
   'registerDocument:started:1',
   'registerDocument:completed:1',
-  'buildDocument:started:1',
-  'extractDocument:started:1',
-  'extractDocument:completed:1',
-  'chunkDocument:started:1',
-  'chunkDocument:completed:1',
-  'embedChunks:started:1',
-  'embedChunks:completed:1',
-  'activateDocument:started:1',
-  'activateDocument:completed:1',
-  'buildDocument:completed:1',
+  ...buildHistory(true, BUILD_STEPS),
   'job:completed:1',
 ];
 

@@ -98,6 +98,18 @@ export function buildHistory(oneStep: boolean, steps: readonly string[], end = '
   return oneStep ? ['buildDocument:started:1', ...steps, `buildDocument:${end}:1`] : [...steps];
 }
 
+/** The step events of a build that went through at its first attempt, in order. */
+export const BUILD_STEPS = [
+  'extractDocument:started:1',
+  'extractDocument:completed:1',
+  'chunkDocument:started:1',
+  'chunkDocument:completed:1',
+  'embedChunks:started:1',
+  'embedChunks:completed:1',
+  'activateDocument:started:1',
+  'activateDocument:completed:1',
+] as const;
+
 export interface UploadOptions {
   readonly filename: string;
   readonly bytes: Uint8Array;

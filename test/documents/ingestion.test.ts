@@ -9,6 +9,7 @@ import { ingestionProgressQuery } from '../../workflows/shared.ts';
 import { call, tenantOwner } from '../api/harness.ts';
 import { failingFixtures, formatFixtures, readFixture } from '../rag/fixtures.ts';
 import {
+  BUILD_STEPS,
   buildHistory,
   chunkStats,
   filesBelow,
@@ -32,16 +33,7 @@ const test = withDocuments(anyTest as TestFn<DocumentsTestContext>, {
 const happySteps = (oneStep: boolean) => [
   'registerDocument:started:1',
   'registerDocument:completed:1',
-  ...buildHistory(oneStep, [
-    'extractDocument:started:1',
-    'extractDocument:completed:1',
-    'chunkDocument:started:1',
-    'chunkDocument:completed:1',
-    'embedChunks:started:1',
-    'embedChunks:completed:1',
-    'activateDocument:started:1',
-    'activateDocument:completed:1',
-  ]),
+  ...buildHistory(oneStep, BUILD_STEPS),
   'job:completed:1',
 ];
 
