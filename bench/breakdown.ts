@@ -102,6 +102,8 @@ try {
     JWT_SECRET: randomBytes(32).toString('base64url'),
     BLOB_DIR: path.join(runDir, 'blobs'),
     EMBEDDING_PROVIDER: args.embedder,
+    // INGESTION_ONE_STEP_MAX_BYTES=0 in the environment measures the step-by-step path.
+    INGESTION_ONE_STEP_MAX_BYTES: process.env.INGESTION_ONE_STEP_MAX_BYTES,
   });
   const logger = pino({ level: 'silent' });
   const api = await startApiServer(config, logger);
@@ -229,6 +231,7 @@ try {
     machine: machine(),
     settings: {
       documents: DOCUMENTS,
+      oneStepMaxBytes: config.INGESTION_ONE_STEP_MAX_BYTES,
       concurrency: CONCURRENCY,
       batch: BATCH,
       embedder: config.EMBEDDING_MODEL,
