@@ -1,7 +1,7 @@
 // Google's side of a mail connection, through google-auth-library and @googleapis/gmail: the
 // authorization URL of the code flow with PKCE (S256), the code exchange, the mailbox address
 // (users.getProfile) and revocation. Every endpoint comes from the configuration, so tests and
-// the offline demo point them at a stand-in server (test/stubs/google-server.ts).
+// the offline demo point them at a stand-in server (devtools/google-stand-in/google-server.ts).
 import { gmail } from '@googleapis/gmail';
 import { GaxiosError } from 'gaxios';
 import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';

@@ -20,7 +20,7 @@ import { startApiProcess, type ApiProcess } from '../helpers/api-process.ts';
 import { sendRaw } from '../helpers/raw-http.ts';
 import { ownerPool, uniqueTaskQueue } from '../helpers/stack.ts';
 import { startTestWorker } from '../helpers/worker.ts';
-import { GoogleStandIn, pushBody } from '../stubs/google-server.ts';
+import { GoogleStandIn, pushBody } from '../../devtools/google-stand-in/google-server.ts';
 import { hostileFile, hostileFilename, hostileHeaders, hostileId, hostileRawBody, hostileValue } from './hostile.ts';
 import { propertyNames, valueFor, type Components, type JsonSchema } from './schema-arbitrary.ts';
 

@@ -9,7 +9,7 @@ import { withTenant } from '../../db/with-tenant.ts';
 import { GMAIL_READONLY_SCOPE } from '../../mail/google.ts';
 import { createTokenCipher, sealContext } from '../../mail/token-cipher.ts';
 import { addMember, call, startApi, tenantOwner, type ApiHarness } from '../api/harness.ts';
-import { s256 } from '../stubs/google-server.ts';
+import { s256 } from '../../devtools/google-stand-in/google-server.ts';
 import {
   as,
   connect as connectWith,

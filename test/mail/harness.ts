@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call, startApi, type Account, type ApiHarness, type Reply } from '../api/harness.ts';
 import { documentSettings, startIngestionWorker, type RunningWorker } from '../documents/harness.ts';
-import { GoogleStandIn } from '../stubs/google-server.ts';
+import { GoogleStandIn } from '../../devtools/google-stand-in/google-server.ts';
 
 /** A mail account as the API answers it. */
 export interface MailAccountBody {

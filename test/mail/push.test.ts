@@ -15,7 +15,7 @@ import { API_CALL_ATTEMPTS, createTemporalClient } from '../../workflow-client/c
 import { call, serve, startApi, tenantOwner, type Reply } from '../api/harness.ts';
 import { appPool, testConfig } from '../helpers/stack.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
-import { pushBody, type PushTokenClaims } from '../stubs/google-server.ts';
+import { pushBody, type PushTokenClaims } from '../../devtools/google-stand-in/google-server.ts';
 import {
   as,
   composeMessage,

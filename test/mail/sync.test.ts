@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { withTenant } from '../../db/with-tenant.ts';
 import { mailboxWorkflowId } from '../../contract/jobs.ts';
 import { addMember, call, tenantOwner } from '../api/harness.ts';
-import type { GmailMailbox } from '../stubs/gmail-mailbox.ts';
+import type { GmailMailbox } from '../../devtools/google-stand-in/gmail-mailbox.ts';
 import {
   as,
   composeMessage,

@@ -15,7 +15,7 @@ import { rotateTokenKey } from '../../mail/rotate-token-key.ts';
 import { createTokenCipher, sealContext, TokenDecryptionError, UnknownTokenKeyError } from '../../mail/token-cipher.ts';
 import { call, startApi, tenantOwner, type ApiHarness } from '../api/harness.ts';
 import { ownerPool } from '../helpers/stack.ts';
-import { GoogleStandIn } from '../stubs/google-server.ts';
+import { GoogleStandIn } from '../../devtools/google-stand-in/google-server.ts';
 
 interface Context {
   readonly api: ApiHarness;
