@@ -2,12 +2,13 @@
 // workflow) on a task queue and blob directory of the file's own, both pointed at one Google
 // stand-in. Helpers connect a mailbox the way a browser does (the stand-in's consent page turns
 // the authorization URL into Google's redirect, which is followed to the callback), wait for a
-// sync to end, and compose RFC 822 messages.
-import { randomUUID } from 'node:crypto';
+// sync to end; composeMessage (devtools/google-stand-in/compose.ts) writes RFC 822 messages.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call, startApi, type Account, type ApiHarness, type Reply } from '../api/harness.ts';
 import { documentSettings, startIngestionWorker, type RunningWorker } from '../documents/harness.ts';
 import { GoogleStandIn } from '../../devtools/google-stand-in/google-server.ts';
+
+export { composeMessage, type Part } from '../../devtools/google-stand-in/compose.ts';
 
 /** A mail account as the API answers it. */
 export interface MailAccountBody {
@@ -118,71 +119,4 @@ export async function syncNow(api: ApiHarness, owner: Owner, accountId: string) 
   const asked = await call(api, 'POST', `/v1/mail/accounts/${accountId}/sync`, as(owner));
   if (asked.status !== 202) throw new Error(`sync failed: ${JSON.stringify(asked.body)}`);
   return waitForSync(api, owner, accountId, before.body.lastSyncedAt ?? null);
-}
-
-export interface Part {
-  readonly filename: string;
-  readonly contentType: string;
-  readonly content: Buffer | string;
-}
-
-/**
- * An RFC 822 message as a mail client writes one: multipart/mixed with a text body and base64
- * attachments, or a single text/plain part without them.
- */
-export function composeMessage(message: {
-  from?: string;
-  to?: string;
-  cc?: string;
-  subject: string;
-  text: string;
-  date?: Date;
-  attachments?: readonly Part[];
-}): Buffer {
-  const headers = [
-    `From: ${message.from ?? 'Ada Lovelace <ada@example.test>'}`,
-    `To: ${message.to ?? 'Quarry User <user@gmail.test>'}`,
-    ...(message.cc ? [`Cc: ${message.cc}`] : []),
-    `Subject: ${message.subject}`,
-    `Date: ${(message.date ?? new Date('2026-11-30T09:00:00Z')).toUTCString()}`,
-    `Message-ID: <${randomUUID()}@example.test>`,
-    'MIME-Version: 1.0',
-  ];
-  const attachments = message.attachments ?? [];
-  if (attachments.length === 0) {
-    return Buffer.from(
-      [
-        ...headers,
-        'Content-Type: text/plain; charset=utf-8',
-        'Content-Transfer-Encoding: 8bit',
-        '',
-        message.text,
-        '',
-      ].join('\r\n'),
-    );
-  }
-  const boundary = `quarry-${randomUUID()}`;
-  const parts = [
-    [`--${boundary}`, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', message.text],
-    ...attachments.map((part) => [
-      `--${boundary}`,
-      `Content-Type: ${part.contentType}; name="${part.filename}"`,
-      `Content-Disposition: attachment; filename="${part.filename}"`,
-      'Content-Transfer-Encoding: base64',
-      '',
-      (Buffer.isBuffer(part.content) ? part.content : Buffer.from(part.content, 'utf8'))
-        .toString('base64')
-        .replace(/.{76}/g, '$&\r\n'),
-    ]),
-  ];
-  return Buffer.from(
-    [
-      ...headers,
-      `Content-Type: multipart/mixed; boundary="${boundary}"`,
-      '',
-      ...parts.map((lines) => lines.join('\r\n')),
-      `--${boundary}--`,
-      '',
-    ].join('\r\n'),
-  );
 }
