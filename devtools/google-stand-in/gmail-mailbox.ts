@@ -5,7 +5,7 @@
 export interface MailboxMessage {
   readonly id: string;
   readonly threadId: string;
-  /** The RFC 822 message, as format=raw returns it base64url-encoded. */
+  /** The RFC 822 message, as format=raw returns it base64url-encoded (written anew on each read when generated). */
   readonly raw: Buffer;
   labelIds: string[];
   readonly internalDate: number;
@@ -47,15 +47,34 @@ export class GmailMailbox {
     this.history.push({ id: this.historyId, change });
   }
 
-  add(input: { raw: Buffer | string; labelIds?: string[]; threadId?: string; internalDate?: number }): MailboxMessage {
+  /**
+   * Adds a message. Its `raw` may be a function that writes the same bytes each time it is
+   * called: the message is then written on each read and never kept, so a mailbox of many large
+   * generated mails (sample-mail.ts) holds little more than their ids and labels.
+   */
+  add(input: {
+    raw: Buffer | string | (() => Buffer);
+    labelIds?: string[];
+    threadId?: string;
+    internalDate?: number;
+  }): MailboxMessage {
     const id = (0x18c0000000000000n + BigInt(this.nextId++)).toString(16);
-    const message: MailboxMessage = {
+    const fields = {
       id,
       threadId: input.threadId ?? id,
-      raw: Buffer.isBuffer(input.raw) ? input.raw : Buffer.from(input.raw, 'utf8'),
       labelIds: input.labelIds ?? ['INBOX', 'UNREAD'],
       internalDate: input.internalDate ?? Date.now(),
     };
+    const { raw } = input;
+    const message: MailboxMessage =
+      typeof raw === 'function'
+        ? {
+            ...fields,
+            get raw() {
+              return raw();
+            },
+          }
+        : { ...fields, raw: Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8') };
     this.messages.set(id, message);
     this.record({ kind: 'messagesAdded', messageId: id, threadId: message.threadId });
     return message;

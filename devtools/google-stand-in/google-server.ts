@@ -157,12 +157,13 @@ export class GoogleStandIn {
     this.defaultEmail = options.defaultEmail ?? 'someone@gmail.test';
   }
 
-  async start(): Promise<string> {
+  /** Listens on 127.0.0.1, on `port` (a free one by default); answers the base URL. */
+  async start(port = 0): Promise<string> {
     const server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => response.destroy(error as Error));
     });
     this.server = server;
-    server.listen(0, '127.0.0.1');
+    server.listen(port, '127.0.0.1');
     await once(server, 'listening');
     return this.baseUrl;
   }
@@ -468,7 +469,7 @@ export class GoogleStandIn {
       if (fault) throw gmailError(fault, 'Invalid message', fault === 400 ? 'failedPrecondition' : 'backendError');
       if (rest.length === 2) return this.messageResource(mailbox, message, params.format ?? 'full');
       if (rest.length === 4 && rest[2] === 'attachments') {
-        const attachment = (await attachmentsOf(message))[Number(rest[3]!.replace(/^att/, ''))];
+        const attachment = (await attachmentsOf(message.raw))[Number(rest[3]!.replace(/^att/, ''))];
         if (!attachment) throw gmailError(404, 'Requested entity was not found.', 'notFound');
         return { attachmentId: rest[3], size: attachment.size, data: attachment.content.toString('base64url') };
       }
@@ -490,17 +491,18 @@ export class GoogleStandIn {
   }
 
   private async messageResource(mailbox: GmailMailbox, message: MailboxMessage, format: string): Promise<unknown> {
+    const raw = message.raw;
     const base = {
       id: message.id,
       threadId: message.threadId,
       labelIds: message.labelIds,
       historyId: mailbox.currentHistoryId.toString(),
       internalDate: String(message.internalDate),
-      sizeEstimate: message.raw.length,
+      sizeEstimate: raw.length,
     };
-    if (format === 'raw') return { ...base, raw: message.raw.toString('base64url') };
+    if (format === 'raw') return { ...base, raw: raw.toString('base64url') };
     if (format === 'minimal') return base;
-    const attachments = await attachmentsOf(message);
+    const attachments = await attachmentsOf(raw);
     return {
       ...base,
       payload: {
@@ -535,8 +537,8 @@ function statusName(status: number): string {
 }
 
 /** The attachments of a message, in MIME order (the stand-in's attachment ids are att0, att1…). */
-async function attachmentsOf(message: MailboxMessage): Promise<Attachment[]> {
-  return (await simpleParser(message.raw, { skipHtmlToText: true, skipTextToHtml: true })).attachments;
+async function attachmentsOf(raw: Buffer): Promise<Attachment[]> {
+  return (await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true })).attachments;
 }
 
 function historyResource(record: HistoryRecord): Record<string, unknown> {
