@@ -3,17 +3,22 @@
 // processes of their own (as `npm run worker` and `npm run api` do), seeds a demo tenant with an
 // API key, and keeps it all running until interrupted. A worker or API that dies is restarted
 // with backoff, a few times in a row at most; PostgreSQL or Temporal dying stops everything with
-// exit code 1 (scripts/lib/supervisor.ts).
+// exit code 1 (scripts/lib/supervisor.ts). With `--demo-mail` it also serves the Google stand-in
+// with a sample mailbox and points the API and worker at it (scripts/lib/demo-mail.ts), and
+// prints how to connect it.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadConfig, projectRoot } from '../config.ts';
+import { demoMailInstructions, startDemoMail } from './lib/demo-mail.ts';
 import { seedDemo } from './lib/seed.ts';
 import { freePort, startStack } from './lib/stack.ts';
 import { Supervisor, type ChildSpec } from './lib/supervisor.ts';
 
 const API_READY_TIMEOUT_MS = 60_000;
 
+const { values: flags } = parseArgs({ options: { 'demo-mail': { type: 'boolean', default: false } } });
 const startedAt = performance.now();
 const base = loadConfig();
 const supervisor = new Supervisor();
@@ -42,12 +47,16 @@ if (!base.TOKEN_ENCRYPTION_KEY && !existsSync(tokenKeyFile)) {
 }
 const tokenKey = base.TOKEN_ENCRYPTION_KEY ?? readFileSync(tokenKeyFile, 'utf8').trim();
 const apiPort = base.API_PORT || (await freePort());
+const apiUrl = `http://${base.API_HOST}:${apiPort}`;
+const demoMail = flags['demo-mail'] ? await startDemoMail(apiUrl) : null;
+if (demoMail) supervisor.onStop(() => demoMail.stop());
 const env = {
   ...process.env,
   ...stack.env,
   JWT_SECRET: jwtSecret,
   TOKEN_ENCRYPTION_KEY: tokenKey,
   API_PORT: String(apiPort),
+  ...demoMail?.settings,
 };
 const config = loadConfig(env);
 
@@ -66,7 +75,6 @@ console.error(
 supervisor.keep(app('worker', 'worker.ts'));
 supervisor.keep(app('api', 'api/server.ts'));
 
-const apiUrl = `http://${config.API_HOST}:${apiPort}`;
 const deadline = Date.now() + API_READY_TIMEOUT_MS;
 while (
   !(await fetch(`${apiUrl}/healthz`).then(
@@ -89,5 +97,6 @@ Quarry is up (in ${((performance.now() - startedAt) / 1000).toFixed(1)}s).
   Demo API key      ${demo.apiKey}
 
 Try:  curl -H 'Authorization: Bearer ${demo.apiKey}' ${apiUrl}/v1/jobs
+${demoMail ? demoMailInstructions(demoMail, demo, apiUrl) : ''}
 Press Ctrl-C to stop.
 `);

@@ -1,8 +1,9 @@
 // The launchers for real: `npm run stack` and `npm run dev` (scripts/stack.ts, scripts/dev.ts),
 // run with tsx on free ports and a data directory of the file's own (sharing the project's
 // toolchain in .local/venv). A killed Temporal stops the stack with a line naming it and exit
-// code 1; a killed worker is restarted and serves again; and whatever ends a launcher, none of
-// the processes it started (PostgreSQL's postmaster included, a daemon of pg_ctl) is left.
+// code 1; a killed worker is restarted and serves again; `dev --demo-mail` serves a mailbox that
+// connects and syncs offline; and whatever ends a launcher, none of the processes it started
+// (PostgreSQL's postmaster included, a daemon of pg_ctl) is left.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -34,7 +35,7 @@ function launcherDir(): string {
   return dir;
 }
 
-async function launch(script: 'stack' | 'dev', dir: string): Promise<Launcher> {
+async function launch(script: 'stack' | 'dev', dir: string, args: readonly string[] = []): Promise<Launcher> {
   const { DATABASE_URL, MIGRATION_DATABASE_URL, TEMPORAL_ADDRESS, ...inherited } = process.env;
   void [DATABASE_URL, MIGRATION_DATABASE_URL, TEMPORAL_ADDRESS];
   const env = {
@@ -47,7 +48,7 @@ async function launch(script: 'stack' | 'dev', dir: string): Promise<Launcher> {
     API_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
   } as Record<string, string>;
-  const child = spawn(process.execPath, ['--import=tsx', path.join(projectRoot, 'scripts', `${script}.ts`)], {
+  const child = spawn(process.execPath, ['--import=tsx', path.join(projectRoot, 'scripts', `${script}.ts`), ...args], {
     cwd: projectRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -294,4 +295,72 @@ test.serial('dev: a killed worker is restarted and works again; Ctrl-C then leav
   t.deepEqual({ code, signal }, { code: 0, signal: null }, launcher.output());
   t.regex(launcher.output(), /SIGINT received, stopping/);
   await assertGone(t, { ...pids, ...backends, api: Number(apiPid), worker: restarted[1]! });
+});
+
+test.serial('dev --demo-mail: the sample mailbox connects through the stand-in, syncs and is found', async (t) => {
+  t.timeout(START_TIMEOUT_MS + 150_000);
+  const launcher = await launch('dev', launcherDir(), ['--demo-mail']);
+  const known = new Set<number>();
+  cleanUp(t, launcher, () => [...known]);
+  for (const pid of Object.values(await stackPids(launcher))) known.add(pid);
+  for (const name of ['worker', 'api']) {
+    const [, pid] = await launcher.waitFor(new RegExp(`${name} started \\(pid (\\d+)\\)`));
+    known.add(Number(pid));
+  }
+  const [, apiUrl] = await launcher.waitFor(/API\s+(http:\/\/\S+)/);
+  const [, tenantId] = await launcher.waitFor(/Demo tenant\s+Demo \(([0-9a-f-]+)\)/);
+  const [, email, password] = await launcher.waitFor(/Demo login\s+(\S+) \/ (\S+)/);
+  const [, address, count] = await launcher.waitFor(/Demo mailbox\s+(\S+), (\d+) sample mails/);
+  // The printed steps, as a newcomer runs them (fetch follows the stand-in's redirect, as curl -L does).
+  t.regex(launcher.output(), /curl -s -XPOST \S+\/v1\/mail\/accounts .*jq -r \.authorizationUrl/);
+  t.regex(launcher.output(), /curl -sL "\$URL"/);
+  const json = { 'content-type': 'application/json' };
+  const login = await fetch(`${apiUrl}/v1/auth/login`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ email, password }),
+  });
+  t.is(login.status, 200);
+  const { token } = (await login.json()) as { token: string };
+  const headers = { ...json, authorization: `Bearer ${token}`, 'x-tenant-id': tenantId! };
+  const started = await fetch(`${apiUrl}/v1/mail/accounts`, { method: 'POST', headers, body: '{}' });
+  t.is(started.status, 201, await started.clone().text());
+  const { authorizationUrl } = (await started.json()) as { authorizationUrl: string };
+  const callback = await fetch(authorizationUrl);
+  t.is(callback.status, 200, await callback.clone().text());
+  t.true(callback.url.startsWith(`${apiUrl}/v1/mail/oauth/callback?`), callback.url);
+  const { id } = (await callback.json()) as { id: string };
+
+  interface MailAccount {
+    status: string;
+    address: string | null;
+    messageCount: number;
+    attachmentCount: number;
+  }
+  const synced = (account: MailAccount | null) => account?.status === 'idle' && account.messageCount === Number(count);
+  let account: MailAccount | null = null;
+  for (const deadline = Date.now() + 120_000; !synced(account) && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const reply = await fetch(`${apiUrl}/v1/mail/accounts/${id}`, { headers });
+    if (reply.status === 200) account = (await reply.json()) as MailAccount;
+  }
+  t.like(account, { status: 'idle', address, messageCount: Number(count) });
+  t.true(account!.attachmentCount > 0, 'some sample mails carry attachments');
+
+  const search = await fetch(`${apiUrl}/v1/search`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query: 'parental leave', k: 5, mode: 'lexical', filters: { sources: ['gmail'] } }),
+  });
+  t.is(search.status, 200);
+  const { results } = (await search.json()) as { results: { title: string }[] };
+  t.true(results.length > 0, 'the demo mail is found');
+  t.true(
+    results.every((result) => /parental leave/i.test(result.title)),
+    JSON.stringify(results.map((r) => r.title)),
+  );
+
+  launcher.child.kill('SIGINT');
+  const { code } = await launcher.exited;
+  t.is(code, 0, launcher.output());
 });
