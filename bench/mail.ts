@@ -329,7 +329,7 @@ try {
     '',
     `${new Date().toISOString()} · ${machine()} · total time ${((Date.now() - started) / 1000).toFixed(0)} s`,
     '',
-    `A stand-in mailbox of ${MESSAGES} generated mails (${(full.account.attachmentCount / 1).toFixed(0)} attachments stored of ` +
+    `A stand-in mailbox of ${MESSAGES} generated mails (${full.account.attachmentCount} attachments stored of ` +
       `${attachmentTotal} generated: txt, pdf, docx, html indexed; png, zip skipped), seed ${SEED}, served by the Google ` +
       'stand-in (devtools/google-stand-in/) over the real Gmail REST protocol. API and worker each a process of their own, ' +
       `hash embedder, config's mail defaults (page ${config.MAIL_LIST_PAGE_SIZE}, batch ${config.MAIL_BATCH_SIZE}, ` +
