@@ -311,6 +311,9 @@ try {
   }
 
   const rate = (messages: number, ms: number) => messages / (ms / 1000);
+  /** A ratio far below 1 as a percentage and as 1 : n (ratio()'s two decimals would show 0.00×). */
+  const share = (value: number) =>
+    value >= 0.1 ? ratio(value) : `${(100 * value).toPrecision(2)} % (1 : ${Math.round(1 / value)})`;
   const syncRate = rate(MESSAGES, fullMs);
   const bareRate = (pick: (runs: typeof bareBefore) => BareReadResult) =>
     (rate(pick(bareBefore).messages, pick(bareBefore).ms) + rate(pick(bareAfter).messages, pick(bareAfter).ms)) / 2;
@@ -323,7 +326,7 @@ try {
     .slice(0, MESSAGES)
     .reduce((sum, plan) => sum + plan.attachments.length, 0);
   const bareRow = (name: string, before: BareReadResult, after: BareReadResult, mean: number) =>
-    `| ${name} | ${rate(before.messages, before.ms).toFixed(0)} | ${rate(after.messages, after.ms).toFixed(0)} | ${mean.toFixed(0)} | ${ratio(syncRate / mean)} |`;
+    `| ${name} | ${rate(before.messages, before.ms).toFixed(0)} | ${rate(after.messages, after.ms).toFixed(0)} | ${mean.toFixed(0)} | ${share(syncRate / mean)} |`;
   const markdown = [
     '# Gmail sync (`npm run bench:mail`)',
     '',
