@@ -2,6 +2,7 @@
 // that every change (add, delete, relabel) moves on, with the change recorded in the history, as
 // users.history.list reports it. The stand-in serves messages.list/get, attachments.get and
 // history.list over this model; `expireHistory` makes a start history id too old (Gmail's 404).
+// `watch` is the mailbox's push watch (users.watch), until users.stop ends it.
 export interface MailboxMessage {
   readonly id: string;
   readonly threadId: string;
@@ -26,8 +27,18 @@ export interface HistoryRecord {
   readonly change: HistoryChange;
 }
 
+/** A users.watch in force: Gmail would publish the mailbox's changes on `topicName` until `expiration` (ms). */
+export interface MailboxWatch {
+  readonly topicName: string;
+  /** The labels it is limited to; null for every change. */
+  readonly labelIds: readonly string[] | null;
+  readonly expiration: number;
+}
+
 export class GmailMailbox {
   readonly messages = new Map<string, MailboxMessage>();
+  /** The watch users.watch set last, until users.stop (null: none). */
+  watch: MailboxWatch | null = null;
   readonly history: HistoryRecord[] = [];
   /** Message ids whose messages.get answers this status (400: a message Gmail cannot serve). */
   readonly messageFaults = new Map<string, number>();

@@ -11,12 +11,16 @@
 //   GET  /gmail/v1/users/me/messages/:id/attachments/:a messages.attachments.get
 //   GET  /gmail/v1/users/me/history                     history.list (startHistoryId, pageToken;
 //                                                       404 for a start id older than the history)
+//   POST /gmail/v1/users/me/watch                       users.watch (topicName, labelIds): the
+//                                                       mailbox's watch, for `watchLifetimeMs`
+//   POST /gmail/v1/users/me/stop                        users.stop: the watch ends
 //   GET  /oauth2/v1/certs           the keys Google signs ID tokens with, PEM by key id, as
 //                                   googleapis.com serves them: `pushToken` mints a push
 //                                   subscription's OIDC token with one, `pushBody` the message
 // Each user's mailbox is a GmailMailbox (gmail-mailbox.ts), which a test changes at will. Faults
-// on demand: `failNextGmail` (429 with Retry-After, 403 rateLimitExceeded, 5xx), a mailbox's
-// `failMessage` (a 400 for one message), and `failNextToken` (invalid_grant). Tests inspect `requests`.
+// on demand: `failNextGmail` (429 with Retry-After, 403 rateLimitExceeded, 5xx, or any refusal),
+// a mailbox's `failMessage` (a 400 for one message), and `failNextToken` (invalid_grant). Tests
+// inspect `requests` (with their JSON bodies) and each mailbox's `watch`.
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -29,6 +33,10 @@ export interface RecordedGoogleRequest {
   readonly path: string;
   /** The query string and the form body, merged. */
   readonly params: Readonly<Record<string, string>>;
+  /** A JSON body, parsed (users.watch's). */
+  readonly body?: unknown;
+  /** The address of the mailbox a Gmail API request was for. */
+  readonly mailbox?: string;
   readonly authorization: string | undefined;
   readonly status: number;
 }
@@ -63,6 +71,8 @@ export interface GmailFault {
   readonly status: number;
   /** Gmail's reason: rateLimitExceeded, userRateLimitExceeded, backendError… */
   readonly reason?: string;
+  /** Gmail's message (by default one for the rate limit or the backend error). */
+  readonly message?: string;
   readonly retryAfterSeconds?: number;
   /** Only requests whose path matches (all Gmail requests by default). */
   readonly path?: RegExp;
@@ -142,6 +152,8 @@ export class GoogleStandIn {
   private readonly accessTokens = new Map<string, { grant: Grant; expiresAt: number }>();
   private readonly tokenFaults: OAuthFault[] = [];
   private readonly gmailFaults: GmailFault[] = [];
+  /** How long a users.watch lasts: Gmail's 7 days unless a test shortens it. */
+  watchLifetimeMs = 7 * 24 * 3600_000;
 
   /** The key the certs endpoint serves, and one it does not (a forger's). */
   private readonly idTokenKey = signingKey();
@@ -405,6 +417,9 @@ export class GoogleStandIn {
       ? Object.fromEntries(new URLSearchParams(body))
       : {};
     const params: Record<string, string> = { ...Object.fromEntries(url.searchParams), ...form };
+    const jsonBody: unknown =
+      request.headers['content-type']?.includes('application/json') && body ? JSON.parse(body) : undefined;
+    let mailboxOf: string | undefined;
     const authorization = request.headers.authorization;
     const route = `${request.method} ${url.pathname}`;
     let status = 200;
@@ -421,8 +436,13 @@ export class GoogleStandIn {
         this.json(response, 200, { [this.idTokenKey.kid]: this.idTokenKey.publicPem });
       } else if (url.pathname.startsWith('/gmail/v1/users/me/')) {
         const mailbox = this.mailboxFor(authorization);
+        mailboxOf = mailbox.email;
         this.injectGmailFault(url.pathname, response);
-        this.json(response, 200, await this.gmail(mailbox, request.method ?? 'GET', url.pathname, params));
+        const answer = await this.gmail(mailbox, request.method ?? 'GET', url.pathname, params, jsonBody);
+        if (answer === NO_CONTENT) {
+          status = 204;
+          response.writeHead(204).end();
+        } else this.json(response, 200, answer);
       } else {
         throw new HttpError(404, { error: { code: 404, message: `No route ${route}`, status: 'NOT_FOUND' } });
       }
@@ -431,7 +451,15 @@ export class GoogleStandIn {
       status = error.status;
       this.json(response, error.status, error.body);
     }
-    this.requests.push({ method: request.method ?? 'GET', path: url.pathname, params, authorization, status });
+    this.requests.push({
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      params,
+      ...(jsonBody === undefined ? {} : { body: jsonBody }),
+      ...(mailboxOf === undefined ? {} : { mailbox: mailboxOf }),
+      authorization,
+      status,
+    });
   }
 
   private injectGmailFault(path: string, response: ServerResponse): void {
@@ -440,7 +468,8 @@ export class GoogleStandIn {
     const [fault] = this.gmailFaults.splice(index, 1) as [GmailFault];
     if (fault.retryAfterSeconds !== undefined) response.setHeader('retry-after', String(fault.retryAfterSeconds));
     const reason = fault.reason ?? (fault.status === 429 ? 'rateLimitExceeded' : 'backendError');
-    throw gmailError(fault.status, reason === 'backendError' ? 'Backend Error' : 'Rate Limit Exceeded', reason);
+    const message = fault.message ?? (reason === 'backendError' ? 'Backend Error' : 'Rate Limit Exceeded');
+    throw gmailError(fault.status, message, reason);
   }
 
   /** The Gmail API routes below /gmail/v1/users/me/. */
@@ -449,8 +478,14 @@ export class GoogleStandIn {
     method: string,
     path: string,
     params: Record<string, string>,
+    body: unknown,
   ): Promise<unknown> {
     const rest = path.slice('/gmail/v1/users/me/'.length).split('/');
+    if (method === 'POST' && rest.length === 1 && rest[0] === 'watch') return this.watch(mailbox, body);
+    if (method === 'POST' && rest.length === 1 && rest[0] === 'stop') {
+      mailbox.watch = null;
+      return NO_CONTENT;
+    }
     if (method !== 'GET') throw gmailError(405, `No route ${method} ${path}`, 'methodNotAllowed');
     if (rest.length === 1 && rest[0] === 'profile') return mailbox.profile();
     if (rest.length === 1 && rest[0] === 'messages') {
@@ -490,6 +525,20 @@ export class GoogleStandIn {
     throw gmailError(404, `No route GET ${path}`, 'notFound');
   }
 
+  /** users.watch: the topic must be a Pub/Sub topic's full name, as Gmail checks before publishing a test message. */
+  private watch(mailbox: GmailMailbox, body: unknown): { historyId: string; expiration: string } {
+    const { topicName, labelIds } = (body ?? {}) as { topicName?: unknown; labelIds?: unknown };
+    if (typeof topicName !== 'string' || !/^projects\/[^/]+\/topics\/[^/]+$/.test(topicName)) {
+      throw gmailError(400, 'Invalid topicName does not match projects/*/topics/*', 'invalidArgument');
+    }
+    const labels = Array.isArray(labelIds)
+      ? labelIds.filter((label): label is string => typeof label === 'string')
+      : null;
+    const expiration = Date.now() + this.watchLifetimeMs;
+    mailbox.watch = { topicName, labelIds: labels, expiration };
+    return { historyId: mailbox.currentHistoryId.toString(), expiration: String(expiration) };
+  }
+
   private async messageResource(mailbox: GmailMailbox, message: MailboxMessage, format: string): Promise<unknown> {
     const raw = message.raw;
     const base = {
@@ -521,6 +570,9 @@ export class GoogleStandIn {
     response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
   }
 }
+
+/** What a Gmail route answers with no body (204), as users.stop does. */
+const NO_CONTENT = Symbol('no content');
 
 /** A Gmail API error body, as Google's APIs answer one. */
 function gmailError(status: number, message: string, reason: string): HttpError {
