@@ -1,6 +1,7 @@
 // Reading a mailbox through @googleapis/gmail with a stored grant: the calls a sync makes
-// (users.getProfile, messages.list, messages.get, messages.attachments.get, history.list) and
-// Gmail's failures sorted into what a sync does about them. google-auth-library refreshes the
+// (users.getProfile, messages.list, messages.get, messages.attachments.get, history.list), the
+// push notifications' watch (users.watch, users.stop), and Gmail's failures sorted into what a
+// sync does about them. google-auth-library refreshes the
 // access token with the refresh token when it has expired or Gmail answers 401; a refresh Google
 // refuses (invalid_grant: revoked, or a testing app's 7-day expiry) is GoogleOAuthRefusedError.
 // Gmail's own retries are off: Temporal retries, honouring Retry-After.
@@ -9,6 +10,7 @@ import { GaxiosError } from 'gaxios';
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { retryAfterMs } from '../rag/provider/retry-after.ts';
 import { GoogleOAuthRefusedError, GoogleUnavailableError, type GoogleSettings } from './google.ts';
+import { sealContext, type TokenCipher } from './token-cipher.ts';
 
 /** Thrown when Gmail answers 429, or 403 with a rate-limit reason: wait (`retryAfterMs` if it said). */
 export class GmailRateLimitedError extends Error {
@@ -103,9 +105,52 @@ export interface GmailMailboxClient {
   attachment(messageId: string, attachmentId: string): Promise<Buffer | null>;
   /** A page of history after `startHistoryId`; HistoryExpiredError when Gmail has it no more. */
   history(startHistoryId: string, pageToken: string | null): Promise<HistoryPage>;
+  /**
+   * users.watch: Gmail publishes every change of the mailbox (no label filter) to the Pub/Sub
+   * topic until `expiration`. GmailRequestError when Gmail refuses (a topic it cannot publish to).
+   */
+  watch(topicName: string): Promise<MailboxWatch>;
+  /** users.stop: Gmail publishes the mailbox's changes no more. */
+  stop(): Promise<void>;
+}
+
+export interface MailboxWatch {
+  readonly expiration: Date;
+  /** The mailbox's history id when the watch began (what a sync starts from is the sync's own). */
+  readonly historyId: string;
 }
 
 const HISTORY_TYPES = ['messageAdded', 'messageDeleted', 'labelAdded', 'labelRemoved'];
+
+/** An account's grant as it is stored (mail_grants): its tokens sealed under one key. */
+export interface SealedGrantTokens {
+  readonly keyId: string;
+  readonly refreshTokenCiphertext: Buffer;
+  readonly accessTokenCiphertext: Buffer | null;
+  readonly accessTokenExpiresAt: Date | null;
+}
+
+/** The credentials of an account's grant, opened: its refresh token, and its access token if it has one. */
+export function grantCredentials(
+  cipher: TokenCipher,
+  accountId: string,
+  grant: SealedGrantTokens,
+): Credentials & { refresh_token: string } {
+  const credentials: Credentials & { refresh_token: string } = {
+    refresh_token: cipher.open(
+      { keyId: grant.keyId, ciphertext: grant.refreshTokenCiphertext },
+      sealContext.refreshToken(accountId),
+    ),
+  };
+  if (grant.accessTokenCiphertext && grant.accessTokenExpiresAt) {
+    credentials.access_token = cipher.open(
+      { keyId: grant.keyId, ciphertext: grant.accessTokenCiphertext },
+      sealContext.accessToken(accountId),
+    );
+    credentials.expiry_date = grant.accessTokenExpiresAt.getTime();
+  }
+  return credentials;
+}
 
 /**
  * A Gmail client for one grant. `onTokens` learns of every access token google-auth-library
@@ -178,6 +223,19 @@ export function gmailMailboxClient(
       );
       if (!data) throw new HistoryExpiredError(startHistoryId);
       return historyPage(data);
+    },
+    async watch(topicName) {
+      // Every change, as incremental sync reads every change: a filter on INBOX would not announce
+      // mail sent, archived, relabelled or deleted outside it.
+      const data = await call(() => users.watch({ userId: 'me', requestBody: { topicName } }));
+      if (!data) throw new GmailRequestError(404, 'notFound', 'users.watch found no such mailbox or topic');
+      const expiration = Number(data.expiration);
+      if (!data.historyId || !data.expiration || !Number.isFinite(expiration))
+        throw new Error('users.watch answered no expiration');
+      return { expiration: new Date(expiration), historyId: data.historyId };
+    },
+    async stop() {
+      await call(() => users.stop({ userId: 'me' }));
     },
   };
 }

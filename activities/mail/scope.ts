@@ -16,10 +16,11 @@ import {
   GmailRateLimitedError,
   HistoryExpiredError,
   gmailMailboxClient,
+  grantCredentials,
   type GmailMailboxClient,
 } from '../../mail/gmail.ts';
 import { GoogleOAuthRefusedError, type GoogleSettings } from '../../mail/google.ts';
-import { sealContext, tokenCipherOf } from '../../mail/token-cipher.ts';
+import { tokenCipherOf } from '../../mail/token-cipher.ts';
 import type { JobRef } from '../../contract/jobs.ts';
 import type { MailboxRef } from '../../workflows/shared.ts';
 import { FailureType, permanentFailure } from '../failure-types.ts';
@@ -53,20 +54,10 @@ export function createGmailClients(pool: DatabasePool, config: MailActivityConfi
     if (!cipher) throw permanentFailure(FailureType.MAIL_NOT_CONFIGURED, 'TOKEN_ENCRYPTION_KEY is not configured');
     const grant = await withTenant(pool, mailScope(mailbox), (tx) => findMailGrant(tx, mailbox.accountId));
     if (!grant) throw await needsReauth(pool, mailbox, 'The account has no grant: connect it again');
-    const refreshToken = cipher.open(
-      { keyId: grant.keyId, ciphertext: grant.refreshTokenCiphertext },
-      sealContext.refreshToken(mailbox.accountId),
-    );
+    const credentials = grantCredentials(cipher, mailbox.accountId, grant);
+    const refreshToken = credentials.refresh_token;
     const hit = cached.get(mailbox.accountId);
     if (hit && hit.refreshToken === refreshToken) return hit.client;
-    const credentials: Credentials = { refresh_token: refreshToken };
-    if (grant.accessTokenCiphertext && grant.accessTokenExpiresAt) {
-      credentials.access_token = cipher.open(
-        { keyId: grant.keyId, ciphertext: grant.accessTokenCiphertext },
-        sealContext.accessToken(mailbox.accountId),
-      );
-      credentials.expiry_date = grant.accessTokenExpiresAt.getTime();
-    }
     const client = gmailMailboxClient(config, credentials, (tokens) => Object.assign(credentials, tokens));
     cached.set(mailbox.accountId, { refreshToken, credentials, client });
     return client;
