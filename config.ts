@@ -22,6 +22,21 @@ const encryptionKey = z
     message: 'must be 32 bytes in base64 (openssl rand -base64 32)',
   });
 
+/**
+ * A Cloud Pub/Sub topic's full name, projects/<project>/topics/<topic>: a project id (6 to 30
+ * lowercase letters, digits and hyphens, beginning with a letter; a legacy domain-scoped one
+ * prefixed with its domain and a colon) and a topic id (3 to 255 letters, digits and `-._~%+`,
+ * beginning with a letter and not with `goog`), as Pub/Sub names them.
+ */
+const pubSubTopic = z
+  .string()
+  .regex(
+    /^projects\/(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/(?!goog)[A-Za-z][A-Za-z0-9._~%+-]{2,254}$/,
+    {
+      message: 'must be a Cloud Pub/Sub topic name: projects/<project>/topics/<topic>',
+    },
+  );
+
 /** The model each provider embeds with when EMBEDDING_MODEL is not set. */
 const DEFAULT_EMBEDDING_MODELS: Record<string, string> = {
   onnx: ALL_MINILM_L6_V2.name,
@@ -191,6 +206,10 @@ const ConfigSchema = z.object({
   MAIL_PUSH_AUDIENCE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).max(2000).optional()),
   MAIL_PUSH_SERVICE_ACCOUNT: z.preprocess((v) => (v === '' ? undefined : v), z.email().optional()),
   MAIL_PUSH_CERTS_URL: z.string().url(),
+  // The Cloud Pub/Sub topic Gmail publishes a mailbox's changes to: with it, the mailbox workflow
+  // asks Gmail to (users.watch) once the account's first full sync is done, and renews that daily.
+  // The topic, Gmail's right to publish on it and the push subscription are set up at Google.
+  MAIL_PUSH_TOPIC: z.preprocess((v) => (v === '' ? undefined : v), pubSubTopic.optional()),
   // --- end of Gmail connections ---
 });
 

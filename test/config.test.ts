@@ -92,6 +92,33 @@ test('mail push is off by default, and on with both its audience and its service
   });
 });
 
+test('the Gmail push topic is optional, and a Cloud Pub/Sub topic name when set', (t) => {
+  t.is(loadConfig({ EMBEDDING_PROVIDER: 'hash' }).MAIL_PUSH_TOPIC, undefined);
+  t.is(loadConfig({ EMBEDDING_PROVIDER: 'hash', MAIL_PUSH_TOPIC: '' }).MAIL_PUSH_TOPIC, undefined);
+  for (const topic of [
+    'projects/quarry-prod/topics/gmail-push',
+    'projects/example.com:quarry-1/topics/Gmail_push.v1~a%2B',
+  ]) {
+    t.is(loadConfig({ EMBEDDING_PROVIDER: 'hash', MAIL_PUSH_TOPIC: topic }).MAIL_PUSH_TOPIC, topic);
+  }
+  for (const topic of [
+    'gmail-push',
+    'projects/quarry-prod/subscriptions/gmail-push',
+    'projects/Quarry-Prod/topics/gmail-push',
+    'projects/q/topics/gmail-push',
+    'projects/quarry-prod/topics/gm',
+    'projects/quarry-prod/topics/1gmail',
+    'projects/quarry-prod/topics/google-push',
+    'projects/quarry-prod/topics/gmail/push',
+  ]) {
+    t.throws(
+      () => loadConfig({ EMBEDDING_PROVIDER: 'hash', MAIL_PUSH_TOPIC: topic }),
+      { message: /MAIL_PUSH_TOPIC: must be a Cloud Pub\/Sub topic name: projects\/<project>\/topics\/<topic>/ },
+      topic,
+    );
+  }
+});
+
 test('a Google OAuth client id needs its secret and redirect URI', (t) => {
   t.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', GOOGLE_OAUTH_CLIENT_ID: 'id' }), {
     message: /GOOGLE_OAUTH_CLIENT_SECRET: required with GOOGLE_OAUTH_CLIENT_ID[\s\S]*GOOGLE_OAUTH_REDIRECT_URI/,
