@@ -86,3 +86,14 @@ export const mailStep: ActivityOptions = withHeartbeatTimeout({
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 30 },
 });
+
+/**
+ * The mailbox's users.watch (push notifications): a mail step with less time, since it must not
+ * hold up the syncs that wait behind it for long, and a watch lasts days. One that runs out of
+ * time is tried again later (workflows/mailbox-watch.ts).
+ */
+export const mailWatchStep: ActivityOptions = {
+  ...mailStep,
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '10 minutes',
+};

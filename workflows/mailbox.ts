@@ -7,12 +7,15 @@
 // grant (invalid_grant) leaves the account `needs_reauth` and the workflow waiting, without
 // retrying, until a reconnection signals it; it then goes on from where it stopped. A disconnect
 // stops the running step, removes the account's mail (or keeps it) and ends the workflow.
+// Between syncs, once a full sync has ended, it keeps Gmail watching the mailbox for push
+// notifications (users.watch on the worker's MAIL_PUSH_TOPIC), renewed daily (mailbox-watch.ts).
 // The workflow continues as new (a new job row per run) before its history grows large.
 import {
   CancellationScope,
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -22,8 +25,10 @@ import {
 import { FailureType } from '../activities/failure-types.ts';
 import type { Activities } from '../activities/index.ts';
 import type { HistoryStepResult } from '../activities/mail/sync.ts';
-import { mailStep } from './activity-options.ts';
+import type { WatchOutcome } from '../activities/mail/watch.ts';
+import { mailStep, mailWatchStep } from './activity-options.ts';
 import { failureReason, runJob } from './job.ts';
+import { MAILBOX_WATCH_PATCH, nextWatchIn } from './mailbox-watch.ts';
 import {
   disconnectMailboxSignal,
   mailboxConnectedSignal,
@@ -36,6 +41,7 @@ import {
 } from './shared.ts';
 
 const mail = proxyActivities<Activities>(mailStep);
+const watch = proxyActivities<Activities>(mailWatchStep);
 
 /** Activities one run schedules before it continues as new (some six history events each). */
 const DEFAULT_STEPS_PER_RUN = 500;
@@ -58,6 +64,8 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
     expiredHistoryId: null,
   };
   let syncRequested = input.syncRequested ?? false;
+  // When users.watch is next due (workflow time, ms): at once, the first time a sync has ended.
+  let watchDueAt = input.watchDueAt ?? 0;
   let connections = 0;
   let disconnect: DisconnectRequest | null = null;
   let running: CancellationScope | null = null;
@@ -88,6 +96,17 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
     let steps = 0;
     const stepsPerRun = input.stepsPerRun ?? DEFAULT_STEPS_PER_RUN;
     const handOver = () => steps >= stepsPerRun || workflowInfo().continueAsNewSuggested;
+
+    /** Runs `body` so that a disconnect stops it. */
+    const cancellable = async <T>(body: () => Promise<T>): Promise<T> => {
+      const scope = new CancellationScope();
+      running = scope;
+      try {
+        return await scope.run(body);
+      } finally {
+        running = null;
+      }
+    };
 
     // The batches of one page run side by side (a page holds at most 500 ids, MAIL_LIST_PAGE_SIZE):
     // their fetches, parsing, embedding and writes overlap, on one worker or several.
@@ -139,15 +158,46 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
       return 'done';
     };
 
+    /** Asks Gmail to watch the mailbox (or renew its watch), and sets when to do so next. */
+    const renewWatch = async () => {
+      let outcome: WatchOutcome | null = null;
+      try {
+        outcome = await cancellable(() => watch.watchMailbox(step));
+      } catch (error) {
+        if (isCancellation(error)) {
+          if (disconnect !== null) return;
+          throw error;
+        }
+        // Recorded by the step's own events; the syncs go on without push until the next try.
+      }
+      steps += 1;
+      watchDueAt = Date.now() + nextWatchIn(outcome, Date.now());
+    };
+
+    /**
+     * Waits for the next sync: its timer, a request or a disconnect. A mailbox synced in full at
+     * least once keeps its watch renewed meanwhile, the timer running on through each renewal.
+     */
+    const idle = async () => {
+      // Date is the workflow's clock here (the time of the workflow task), the same on replay.
+      const wake = () => syncRequested || disconnect !== null;
+      const syncAt = Date.now() + input.syncIntervalSeconds * 1000;
+      for (;;) {
+        const watching = phase.kind === 'incremental' && patched(MAILBOX_WATCH_PATCH);
+        if (watching && Date.now() >= watchDueAt) await renewWatch();
+        const until = watching ? Math.min(syncAt, watchDueAt) : syncAt;
+        if (await condition(wake, Math.max(until - Date.now(), 1))) return;
+        if (Date.now() >= syncAt) return;
+      }
+    };
+
     // A run handed over right after a finished sync starts where that one would have: waiting.
-    if (input.synced) await condition(() => syncRequested || disconnect !== null, input.syncIntervalSeconds * 1000);
+    if (input.synced) await idle();
     while (disconnect === null) {
       syncRequested = false;
       const connectionsBefore = connections;
-      const scope = new CancellationScope();
-      running = scope;
       try {
-        if ((await scope.run(sync)) === 'handover') return 'handover' as const;
+        if ((await cancellable(sync)) === 'handover') return 'handover' as const;
       } catch (error) {
         if (disconnect !== null && isCancellation(error)) break;
         const type = failureTypeOf(error);
@@ -169,12 +219,10 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
           continue;
         }
         await mail.markMailboxError({ ...step, reason: failureReason(error) });
-      } finally {
-        running = null;
       }
       steps += 2;
       if (handOver()) return 'synced' as const;
-      await condition(() => syncRequested || disconnect !== null, input.syncIntervalSeconds * 1000);
+      await idle();
     }
     const { keep } = disconnect;
     await mail.purgeMailbox({ ...step, keep });
@@ -182,7 +230,13 @@ export async function mailboxWorkflow(input: MailboxInput): Promise<MailboxResul
   });
 
   if (outcome === 'handover' || outcome === 'synced') {
-    return continueAsNew<typeof mailboxWorkflow>({ ...input, phase, syncRequested, synced: outcome === 'synced' });
+    return continueAsNew<typeof mailboxWorkflow>({
+      ...input,
+      phase,
+      syncRequested,
+      synced: outcome === 'synced',
+      watchDueAt,
+    });
   }
   return outcome;
 }

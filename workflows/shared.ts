@@ -252,6 +252,11 @@ export interface MailboxInput {
    * waits for the next one (the timer, or a request) instead of syncing again at once.
    */
   readonly synced?: boolean;
+  /**
+   * Set by continue-as-new: when users.watch is next due (ms since the epoch, workflow time).
+   * Absent: as soon as a sync has ended.
+   */
+  readonly watchDueAt?: number;
 }
 
 export interface MailboxResult {

@@ -28,6 +28,7 @@ export const MailAccountRow = z.object({
   connectedAt: z.date().nullable(),
   messageCount: z.number().int(),
   attachmentCount: z.number().int(),
+  watchExpiresAt: z.date().nullable(),
   createdAt: z.date(),
   updatedAt: z.date(),
 });
@@ -36,7 +37,7 @@ export type MailAccountRow = z.infer<typeof MailAccountRow>;
 const columns = sql.fragment`
   id, provider, address, status, status_reason AS "statusReason", history_id AS "historyId",
   last_synced_at AS "lastSyncedAt", connected_at AS "connectedAt", message_count AS "messageCount",
-  attachment_count AS "attachmentCount", created_at AS "createdAt", updated_at AS "updatedAt"
+  attachment_count AS "attachmentCount", watch_expires_at AS "watchExpiresAt", created_at AS "createdAt", updated_at AS "updatedAt"
 `;
 
 export interface MailOwner {
@@ -158,6 +159,18 @@ export function markMailAccountSynced(
     WHERE id = ${id} AND status <> 'disconnected'
     RETURNING ${columns}
   `);
+}
+
+/**
+ * Gmail watches the mailbox for push notifications until `expiresAt` (the expiration users.watch
+ * answered), or, with null, no watch Quarry set is known to be live (users.stop was called).
+ */
+export async function setMailAccountWatch(tx: TenantConnection, id: string, expiresAt: Date | null): Promise<boolean> {
+  const result = await tx.query(sql.unsafe`
+    UPDATE mail_accounts SET watch_expires_at = ${expiresAt ? sql.timestamp(expiresAt) : null}, updated_at = now()
+    WHERE id = ${id}
+  `);
+  return result.rowCount > 0;
 }
 
 export const PushTarget = z.object({

@@ -20,9 +20,14 @@ export interface MailAccountBody {
   readonly lastSyncedAt: string | null;
   readonly messageCount: number;
   readonly attachmentCount: number;
+  /** Until when Gmail watches the mailbox for push notifications. */
+  readonly watchExpiresAt: string | null;
   readonly updatedAt: string;
   /** GET /v1/mail/accounts/:id only: the latest mailbox run and its recent step events. */
-  readonly sync?: { readonly status: string; readonly events: readonly { step: string; status: string }[] } | null;
+  readonly sync?: {
+    readonly status: string;
+    readonly events: readonly { step: string; status: string; message: string | null }[];
+  } | null;
 }
 
 export const REDIRECT_URI = 'https://quarry.test/v1/mail/oauth/callback';

@@ -15,8 +15,8 @@ import { listLatestJobEvents } from '../../../db/queries/job-events.ts';
 import { findLatestJob } from '../../../db/queries/jobs.ts';
 import { deleteMailGrant, findMailGrant } from '../../../db/queries/mail-grants.ts';
 import { deleteOpenMailOAuthSessions } from '../../../db/queries/mail-oauth-sessions.ts';
+import { grantCredentials } from '../../../mail/gmail.ts';
 import { GoogleUnavailableError, revokeGoogleToken } from '../../../mail/google.ts';
-import { sealContext } from '../../../mail/token-cipher.ts';
 import { audit } from '../../audit.ts';
 import {
   tenantOf,
@@ -36,6 +36,7 @@ import { mailboxOutcome } from '../../../workflow-client/mail.ts';
 import { completeConnection, mailCipher, startConnection } from './connect.ts';
 import { toMailbox } from './mailbox.ts';
 import { push, verifyPush } from './push.ts';
+import { stopWatch } from './watch.ts';
 import {
   ConnectMailAccount,
   DisconnectMailAccount,
@@ -134,6 +135,7 @@ async function get(ctx: RouteContext<typeof GetMailAccount>) {
 /**
  * Revokes the grant at Google first, and removes it only once Google has let it go (or already
  * had): a grant Quarry forgot but Google still honours would be one the user cannot see to end.
+ * A Gmail watch Quarry set that has not expired is stopped before that (best effort, watch.ts).
  * Mail synced from the account goes with it unless `keep` (the mailbox workflow's part).
  */
 async function disconnect(ctx: RouteContext<typeof DisconnectMailAccount>) {
@@ -144,12 +146,12 @@ async function disconnect(ctx: RouteContext<typeof DisconnectMailAccount>) {
   if (!account) throw notFound();
   const grant = await findMailGrant(tx, accountId);
   if (grant) {
-    const refreshToken = mailCipher(ctx).open(
-      { keyId: grant.keyId, ciphertext: grant.refreshTokenCiphertext },
-      sealContext.refreshToken(accountId),
-    );
+    const credentials = grantCredentials(mailCipher(ctx), accountId, grant);
+    if (account.watchExpiresAt !== null && account.watchExpiresAt > new Date()) {
+      await stopWatch(ctx, tx, accountId, credentials);
+    }
     try {
-      await revokeGoogleToken(ctx.services.config.GOOGLE_REVOKE_URL, refreshToken);
+      await revokeGoogleToken(ctx.services.config.GOOGLE_REVOKE_URL, credentials.refresh_token);
     } catch (error) {
       if (!(error instanceof GoogleUnavailableError)) throw error;
       throw new ServiceUnavailableError('google_unavailable', 'Google could not be reached to revoke the grant');

@@ -18,6 +18,11 @@ export const MailAccount = MailAccountRow.extend({
   historyId: z.string().nullable().meta({ description: 'Gmail history id the next incremental sync starts from' }),
   lastSyncedAt: Timestamp.nullable(),
   connectedAt: Timestamp.nullable().meta({ description: 'When Google last granted access' }),
+  watchExpiresAt: Timestamp.nullable().meta({
+    description:
+      'Until when Gmail publishes the mailbox’s changes for push notifications (the users.watch Quarry renews ' +
+      'daily when MAIL_PUSH_TOPIC is set); null when Quarry has set no watch, or stopped it',
+  }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 }).meta({ id: 'MailAccount' });
